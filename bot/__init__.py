@@ -1,0 +1,1 @@
+"""Sahakor: member engagement for agroecology networks, over Telegram, in Khmer and English."""

@@ -1,0 +1,203 @@
+"""The composition root: builds the python-telegram-bot Application with everything wired in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import LinkPreviewOptions, Update
+from telegram.error import BadRequest, NetworkError
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackContext,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+)
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.i18n import Translator, translator
+from bot.services import updates
+
+log = logging.getLogger("sahakor")
+
+UpdateListener = Callable[[object], None]
+ErrorListener = Callable[[object, BaseException], None]
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll", "poll_answer"]
+
+
+class DuplicateUpdate(Exception):
+    """The update was already acted on (Telegram delivered it again)."""
+
+
+@dataclass
+class Services:
+    """What handlers need besides the update: settings, the database and the clock."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    update_listeners: list[UpdateListener] = field(default_factory=list)
+    error_listeners: list[ErrorListener] = field(default_factory=list)
+
+
+class AppContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """The callback context, with the unit of work and the member's translator at hand."""
+
+    def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.update_id: int | None = None
+        self._update_recorded = False
+
+    @classmethod
+    def from_update(cls, update: object, application: Application) -> AppContext:
+        context = super().from_update(update, application)
+        if isinstance(update, Update):
+            context.update_id = update.update_id
+        return context
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def now(self):
+        return self.services.clock.now()
+
+    @staticmethod
+    def translator(language: str | None) -> Translator:
+        return translator(language)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for the update's effects; it also records the update as handled."""
+        try:
+            async with self.services.db.session() as session:
+                yield session
+                if self.update_id is not None and not self._update_recorded:
+                    updates.record(session, self.update_id, self.now())
+                    await session.flush()
+        except IntegrityError:
+            if self.update_id is not None and not self._update_recorded:
+                raise DuplicateUpdate(self.update_id) from None
+            raise
+        self._update_recorded = True
+
+
+def describe(update: object) -> str:
+    """A short description of an update for the log, without personal data."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    user = update.effective_user.id if update.effective_user else "-"
+    if update.callback_query:
+        return f"button {update.callback_query.data!r} from user {user}"
+    if update.message:
+        text = update.message.text or ""
+        if text.startswith("/"):
+            return f"command {text.split()[0][:32]} from user {user}"
+        kind = "contact" if update.message.contact else ("text" if text else "message")
+        return f"{kind} from user {user}"
+    if update.my_chat_member:
+        return f"chat member status {update.my_chat_member.new_chat_member.status} from user {user}"
+    return f"update from user {user}"
+
+
+class TracingUpdateProcessor(BaseUpdateProcessor):
+    """Handles updates one at a time, in order, and logs one line per update."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(max_concurrent_updates=1)
+        self.services = services
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        started = time.perf_counter()
+        try:
+            await coroutine
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            if isinstance(update, Update):
+                log.info("update %s handled in %.1f ms: %s", update.update_id, elapsed, describe(update))
+            for listener in self.services.update_listeners:
+                listener(update)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+class PatientRateLimiter(AIORateLimiter):
+    """Telegram's rate limits and 429 retry_after, plus retries with backoff on network errors and 5xx."""
+
+    def __init__(self, *, retries: int, base_delay: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._retries = retries
+        self._base_delay = base_delay
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        attempt = 0
+        while True:
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if attempt >= self._retries or endpoint == "getUpdates":
+                    raise
+                delay = self._base_delay * 2**attempt
+                log.warning("%s failed (%s); retry %d of %d in %.1f s", endpoint, exc, attempt + 1, self._retries, delay)
+                await asyncio.sleep(delay)
+                attempt += 1
+
+
+def build_application(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Application:
+    """Builds the bot: handlers, rate limiting, retries, translations and the database."""
+    from handlers import register_all
+    from handlers.system import on_shutdown, on_startup
+
+    services = Services(settings=settings, db=db or Database(settings.database_url), clock=clock or Clock())
+    application = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .context_types(ContextTypes(context=AppContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(TracingUpdateProcessor(services))
+        .rate_limiter(
+            PatientRateLimiter(
+                retries=settings.network_retries,
+                base_delay=settings.network_retry_base_delay,
+                overall_max_rate=settings.rate_overall_per_second,
+                overall_time_period=1,
+                group_max_rate=settings.rate_group_per_minute,
+                group_time_period=60,
+                max_retries=5,
+            )
+        )
+        .get_updates_read_timeout(settings.poll_timeout + 10)
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = services
+    register_all(application)
+    return application

@@ -1,0 +1,94 @@
+"""Configuration read from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+
+from bot.text import normalize_digits
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///sahakor.sqlite3"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    database_url: str = DEFAULT_DATABASE_URL
+    api_base_url: str = DEFAULT_API_BASE_URL
+    api_file_url: str = ""
+    coordinator_ids: frozenset[int] = field(default_factory=frozenset)
+    timezone: str = "Asia/Phnom_Penh"
+    log_level: str = "INFO"
+    # Telegram's documented limits; overridable so a local test server can use others.
+    rate_overall_per_second: float = 30.0
+    rate_group_per_minute: float = 20.0
+    # Base delay of the exponential backoff when Telegram is unreachable or answers 5xx.
+    network_retry_base_delay: float = 0.5
+    network_retries: int = 4
+    poll_timeout: int = 10
+
+    def __post_init__(self) -> None:
+        if not self.api_file_url:
+            object.__setattr__(self, "api_file_url", derive_file_url(self.api_base_url))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def derive_file_url(base_url: str) -> str:
+    """Telegram serves files under `/file/bot<token>` beside `/bot<token>`."""
+    base = base_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file"
+
+
+def parse_ids(raw: str) -> frozenset[int]:
+    ids = set()
+    for part in normalize_digits(raw).replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"COORDINATOR_IDS must be comma-separated Telegram user ids, got {part!r}.")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def load_settings(env: dict[str, str] | None = None, *, require_token: bool = True,
+                  dotenv_path: str | Path | None = ".env") -> Settings:
+    """Reads the settings; raises ConfigError with a human sentence when one is wrong."""
+    if env is None:
+        if dotenv_path and Path(dotenv_path).is_file():
+            load_dotenv(dotenv_path, override=False)
+        env = dict(os.environ)
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if require_token and not token:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather, then set "
+            "TELEGRAM_BOT_TOKEN in the environment or in a .env file (see .env.example)."
+        )
+    timezone = env.get("TIMEZONE", "").strip() or "Asia/Phnom_Penh"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE {timezone!r} is not a known time zone (e.g. Asia/Phnom_Penh).") from None
+    return Settings(
+        token=token,
+        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
+        api_file_url=env.get("TELEGRAM_API_FILE_URL", "").strip(),
+        coordinator_ids=parse_ids(env.get("COORDINATOR_IDS", "")),
+        timezone=timezone,
+        log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+    )

@@ -1,0 +1,20 @@
+"""Telegram handlers, one module per feature. `register_all` wires them in a deliberate order."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+
+def register_all(app: Application) -> None:
+    """Adds every handler.
+
+    Group -1 drops updates that were already handled. In group 0 the first matching handler wins, so
+    commands and buttons come first and the catch-alls for typed text and unknown buttons come last.
+    """
+    from handlers import admin, profile, registration, system
+
+    system.register(app)
+    registration.register(app)
+    profile.register(app)
+    admin.register(app)
+    registration.register_fallbacks(app)

@@ -1,0 +1,161 @@
+"""Coordinator commands: member counts and export, and managing coordinators."""
+
+from __future__ import annotations
+
+from telegram import InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import exports
+from bot.app import AppContext
+from bot.i18n import Translator, translator
+from bot.models import Member
+from bot.services import coordinators, members
+from bot.text import esc
+from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
+from handlers import deeplinks, menus
+from handlers.common import answer_stale, button, is_coordinator, keyboard, load_member, reply, show, tr
+from handlers.registration import FIELD_LABELS, field_text
+
+
+async def _require_coordinator(update: Update, context: AppContext) -> tuple[Member | None, Translator] | None:
+    """The caller's member row and translator if they are a coordinator; otherwise says no and returns None."""
+    member = await load_member(context, update.effective_user.id)
+    _ = tr(member, update)
+    if await is_coordinator(context, update.effective_user.id):
+        return member, _
+    if update.callback_query:
+        await update.callback_query.answer(_("This is for coordinators only."), show_alert=True)
+    else:
+        await reply(update, _("This command is for coordinators only."))
+    return None
+
+
+def _counts_line(_: Translator, counter, labels) -> str:
+    return " · ".join(f"{labels(key)} {_.number(count)}" for key, count in counter.most_common())
+
+
+async def show_members(update: Update, context: AppContext) -> None:
+    """Sends member counts by gender, stakeholder type, province and language, and the list as XLSX."""
+    allowed = await _require_coordinator(update, context)
+    if allowed is None:
+        return
+    _me, _ = allowed
+    async with context.services.db.session() as session:
+        stats = await members.breakdown(session)
+        rows = await members.registered(session)
+    if stats.total == 0:
+        await reply(update, _("No one has registered yet."))
+        return
+    text = "\n".join([
+        "<b>" + _.ngettext("{count} registered member", "{count} registered members", stats.total).format(
+            count=_.number(stats.total)) + "</b>",
+        "",
+        "<b>" + _("By gender") + ":</b> " + _counts_line(_, stats.by_gender, lambda k: _(GENDERS.get(k, k))),
+        "<b>" + _("By stakeholder type") + ":</b> " + _counts_line(
+            _, stats.by_stakeholder, lambda k: _(STAKEHOLDERS.get(k, k))),
+        "<b>" + _("By province") + ":</b> " + _counts_line(
+            _, stats.by_province, lambda k: province_label(k, _.language, _) or "—"),
+        "<b>" + _("By language") + ":</b> " + _counts_line(_, stats.by_language, lambda k: LANGUAGE_NAMES.get(k, k)),
+        "",
+        _("Paused announcements: {paused} · Unreachable (blocked the bot): {unreachable}").format(
+            paused=_.number(stats.opted_out), unreachable=_.number(stats.unreachable)),
+    ])
+    await reply(update, text)
+    headers = [_(FIELD_LABELS[step]) for step in FIELD_LABELS] + [
+        _("Language"), _("Registered at"), _("Receives announcements"), _("Reachable"), _("Telegram ID")]
+    tz = context.settings.tz
+    table = []
+    for m in rows:
+        table.append([*(field_text(m, step, _) for step in FIELD_LABELS), LANGUAGE_NAMES.get(m.language, m.language),
+                      m.registered_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                      _("Yes") if m.receives_announcements else _("No"),
+                      _("Yes") if m.reachable else _("No"), m.telegram_id])
+    data = exports.workbook(_("Members"), headers, table)
+    stamp = context.now().astimezone(tz).strftime("%Y-%m-%d")
+    await update.effective_chat.send_document(InputFile(data, filename=f"members-{stamp}.xlsx"),
+                                              caption=_("Member list"))
+
+
+async def _coordinator_screen(context: AppContext, me_id: int, _: Translator) -> tuple[str, object]:
+    configured = context.settings.coordinator_ids
+    async with context.services.db.session() as session:
+        ids = await coordinators.all_ids(session, configured)
+        names = {i: (await members.get(session, i)) for i in ids}
+    lines = ["<b>" + _("Coordinators") + "</b>", ""]
+    rows = []
+    for telegram_id in ids:
+        member = names[telegram_id]
+        name = esc(member.name) if member and member.name else _("(not registered yet)")
+        note = " — " + _("set in the bot's settings") if telegram_id in configured else ""
+        lines.append(f"• {name} <code>{telegram_id}</code>{note}")
+        if telegram_id not in configured and telegram_id != me_id:
+            label = member.name if member and member.name else str(telegram_id)
+            rows.append([button("✖ " + _("Remove {name}").format(name=label[:40]), f"coord:remove:{telegram_id}")])
+    lines += ["", _("To add a coordinator, create an invitation link and send it to them.")]
+    rows.append([button("➕ " + _("Create an invitation link"), "coord:invite")])
+    return "\n".join(lines), keyboard(rows)
+
+
+async def show_coordinators(update: Update, context: AppContext) -> None:
+    """Lists coordinators with buttons to invite a new one or remove one."""
+    allowed = await _require_coordinator(update, context)
+    if allowed is None:
+        return
+    _me, _ = allowed
+    await reply(update, *await _coordinator_screen(context, update.effective_user.id, _))
+
+
+async def invite(update: Update, context: AppContext) -> None:
+    """Creates a single-use link that makes whoever opens it a coordinator."""
+    allowed = await _require_coordinator(update, context)
+    if allowed is None:
+        return
+    _me, _ = allowed
+    async with context.unit_of_work() as session:
+        payload = await coordinators.create_invite(session, created_by=update.effective_user.id, now=context.now())
+    await update.callback_query.answer()
+    link = f"https://t.me/{context.bot.username}?start={payload}"
+    await reply(update, _("Send this link to the new coordinator. It works once, within 7 days:") + f"\n{esc(link)}")
+
+
+async def remove(update: Update, context: AppContext) -> None:
+    """Takes the coordinator role back from someone added in the chat."""
+    allowed = await _require_coordinator(update, context)
+    if allowed is None:
+        return
+    _me, _ = allowed
+    telegram_id = int(context.match.group(1))
+    if telegram_id == update.effective_user.id or telegram_id in context.settings.coordinator_ids:
+        await answer_stale(update, _)
+        return
+    async with context.unit_of_work() as session:
+        removed = await coordinators.remove(session, telegram_id)
+        former = await members.get(session, telegram_id)
+    if not removed:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer(_("Removed."))
+    await menus.set_chat_menu(context.bot, telegram_id, former.language if former else "en", coordinator=False)
+    await show(update, *await _coordinator_screen(context, update.effective_user.id, _))
+
+
+@deeplinks.on(coordinators.INVITE_PREFIX + r"[\w-]{8,40}")
+async def redeem(update: Update, context: AppContext, member: Member, payload: str) -> None:
+    """Makes the registered member who opened a valid invitation link a coordinator."""
+    async with context.unit_of_work() as session:
+        ok = await coordinators.redeem_invite(session, payload, telegram_id=member.telegram_id, now=context.now())
+    _ = translator(member.language)
+    if not ok:
+        await reply(update, _("That invitation link is not valid: it was already used or has expired."))
+        return
+    await menus.set_chat_menu(context.bot, member.telegram_id, member.language, coordinator=True)
+    await reply(update, _("You are now a coordinator. Send /help to see your commands."))
+
+
+def register(app: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("members", show_members, filters=private))
+    app.add_handler(CommandHandler("coordinators", show_coordinators, filters=private))
+    app.add_handler(CallbackQueryHandler(invite, pattern=r"^coord:invite$"))
+    app.add_handler(CallbackQueryHandler(remove, pattern=r"^coord:remove:(\d{1,19})$"))
+

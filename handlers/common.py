@@ -1,0 +1,69 @@
+"""Helpers shared by the handlers: keyboards, the member of an update, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.app import AppContext
+from bot.i18n import Translator
+from bot.models import Member
+from bot.services import coordinators, members
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(row) for row in rows if row])
+
+
+def pairs(buttons: Sequence[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    """Lays buttons out two to a row, which fits a small phone screen."""
+    return [list(buttons[i:i + 2]) for i in range(0, len(buttons), 2)]
+
+
+async def reply(update: Update, text: str, markup=None) -> None:
+    """Sends an HTML message to the chat the update came from."""
+    await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def show(update: Update, text: str, markup=None) -> None:
+    """Shows a screen: in place of the pressed message for a button, as a new message otherwise."""
+    query = update.callback_query
+    if query is not None and (markup is None or isinstance(markup, InlineKeyboardMarkup)):
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            if "message to edit not found" not in str(exc).lower() and "can't be edited" not in str(exc).lower():
+                raise
+    await reply(update, text, markup)
+
+
+async def load_member(context: AppContext, telegram_id: int) -> Member | None:
+    async with context.services.db.session() as session:
+        return await members.get(session, telegram_id)
+
+
+async def is_coordinator(context: AppContext, telegram_id: int) -> bool:
+    async with context.services.db.session() as session:
+        return await coordinators.is_coordinator(session, telegram_id, context.settings.coordinator_ids)
+
+
+def tr(member: Member | None, update: Update | None = None) -> Translator:
+    """The translator for a member, or for someone not yet registered, their Telegram app's language."""
+    if member is not None:
+        return AppContext.translator(member.language)
+    code = (update.effective_user.language_code or "") if update and update.effective_user else ""
+    return AppContext.translator("km" if code.startswith("km") else "en")
+
+
+async def answer_stale(update: Update, _: Translator) -> None:
+    """Tells the member a button is no longer in use (an old message, or data we did not make)."""
+    await update.callback_query.answer(_("This button is no longer active."), show_alert=False)
