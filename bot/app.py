@@ -29,6 +29,7 @@ from telegram.ext import (
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery import DeliveryWorker, Limits
 from bot.i18n import Translator, translator
 from bot.services import updates
 
@@ -51,6 +52,7 @@ class Services:
     settings: Settings
     db: Database
     clock: Clock
+    delivery: DeliveryWorker | None = None
     update_listeners: list[UpdateListener] = field(default_factory=list)
     error_listeners: list[ErrorListener] = field(default_factory=list)
 
@@ -171,9 +173,17 @@ class PatientRateLimiter(AIORateLimiter):
 def build_application(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Application:
     """Builds the bot: handlers, rate limiting, retries, translations and the database."""
     from handlers import register_all
-    from handlers.system import on_shutdown, on_startup
+    from handlers.delivery_status import make_progress_hook
+    from handlers.system import on_shutdown, on_startup, on_stop
 
     services = Services(settings=settings, db=db or Database(settings.database_url), clock=clock or Clock())
+    delivery_bot = DeliveryWorker.make_bot(settings.token, settings.api_base_url, settings.api_file_url)
+    services.delivery = DeliveryWorker(
+        services.db, delivery_bot, services.clock,
+        Limits(per_second=settings.rate_overall_per_second or None),
+        on_progress=make_progress_hook(services.db, delivery_bot),
+        progress_interval=settings.progress_interval,
+    )
     application = (
         ApplicationBuilder()
         .token(settings.token)
@@ -186,8 +196,9 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
             PatientRateLimiter(
                 retries=settings.network_retries,
                 base_delay=settings.network_retry_base_delay,
-                overall_max_rate=settings.rate_overall_per_second,
-                overall_time_period=1,
+                # Replies to members are not throttled to the broadcast rate (the outbox paces mass
+                # sends itself); a 429 from Telegram is still honoured.
+                overall_max_rate=0,
                 group_max_rate=settings.rate_group_per_minute,
                 group_time_period=60,
                 max_retries=5,
@@ -195,6 +206,7 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
         )
         .get_updates_read_timeout(settings.poll_timeout + 10)
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .build()
     )

@@ -28,8 +28,10 @@ class Settings:
     coordinator_ids: frozenset[int] = field(default_factory=frozenset)
     timezone: str = "Asia/Phnom_Penh"
     log_level: str = "INFO"
-    # Telegram's documented limits; overridable so a local test server can use others.
+    # Telegram's documented limits for mass sends (0 = no limit, e.g. for paid broadcasts).
     rate_overall_per_second: float = 30.0
+    # How often a coordinator's "Sent 1,200 / 5,000" message is edited, at most.
+    progress_interval: float = 3.0
     rate_group_per_minute: float = 20.0
     # Base delay of the exponential backoff when Telegram is unreachable or answers 5xx.
     network_retry_base_delay: float = 0.5
@@ -91,4 +93,18 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         coordinator_ids=parse_ids(env.get("COORDINATOR_IDS", "")),
         timezone=timezone,
         log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+        rate_overall_per_second=_float(env, "SEND_RATE_PER_SECOND", 30.0),
     )
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = normalize_digits(env.get(name, "")).strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative.")
+    return value

@@ -74,7 +74,16 @@ async def on_startup(application: Application) -> None:
     if application.job_queue is not None:
         application.job_queue.run_repeating(prune_updates, interval=timedelta(days=1), first=timedelta(minutes=5),
                                             name="system:prune_updates")
+    if services.delivery is not None:
+        await services.delivery.start()
     log.info("Sahakor is up as @%s", application.bot.username)
+
+
+async def on_stop(application: Application) -> None:
+    """Lets the delivery worker finish the messages in flight and record them."""
+    services: Services = application.bot_data["services"]
+    if services.delivery is not None:
+        await services.delivery.stop()
 
 
 async def on_shutdown(application: Application) -> None:

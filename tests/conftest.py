@@ -134,6 +134,7 @@ class BotRunner:
     async def stop(self) -> None:
         await self.app.updater.stop()
         await self.app.stop()
+        await self.app.post_stop(self.app)
         await self.app.shutdown()
         await self.app.post_shutdown(self.app)
 
@@ -151,6 +152,8 @@ def make_settings(server: FakeTelegram, db: Database, **overrides) -> Settings:
         coordinator_ids=frozenset({COORDINATOR_ID}),
         network_retry_base_delay=0.01,
         poll_timeout=1,
+        rate_overall_per_second=0,
+        progress_interval=0,
     )
     values.update(overrides)
     return Settings(**values)

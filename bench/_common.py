@@ -1,0 +1,505 @@
+"""Shared benchmark machinery: the fake Bot API with per-chat wake-ups, bot subprocesses, the
+simulated-user driver and the printed report.
+
+A benchmark runs in three processes so that no two parties share one Python thread: this one (the
+fake Telegram server and the simulated users), and each bot under test as a child process that
+long-polls the server over real HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.fakebot import FakeTelegram, FakeUser, Msg
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The application under test and the reference bot, as child processes.
+APP_COMMAND = [sys.executable, "-m", "bot.cli", "run"]
+ECHO_COMMAND = [sys.executable, "-c", "from bench._common import run_echo_bot; run_echo_bot()"]
+
+# Settings the app reads from the environment: a child gets only the ones the benchmark sets.
+APP_SETTINGS = frozenset({
+    "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "TELEGRAM_API_FILE_URL", "DATABASE_URL",
+    "COORDINATOR_IDS", "TIMEZONE", "LOG_LEVEL",
+})
+
+# Messages kept per chat on the fake server: the driver only ever looks at the latest one.
+HISTORY_PER_CHAT = 20
+
+
+# --------------------------------------------------------------------------------------------
+# The Telegram side
+# --------------------------------------------------------------------------------------------
+
+
+class BenchTelegram(FakeTelegram):
+    """The fake Bot API server, telling each waiting user only about requests to their own chat.
+
+    FakeTelegram.wait_for wakes every waiter on every request, which with hundreds of users
+    waiting costs the server more than the bot; here a request wakes at most one user.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.record_requests = False
+        self.history_limit = HISTORY_PER_CHAT
+        self.polling = asyncio.Event()  # set on the bot's first getUpdates
+        self._answers: Counter[int] = Counter()  # chat -> successful bot requests for that chat
+        self._chat_waiters: dict[int, asyncio.Future] = {}
+        self._query_chat: dict[str, int] = {}
+        self._last_query: dict[int, str] = {}
+        self._answered_queries: set[str] = set()
+
+    def push_update(self, update: dict) -> int:
+        """Queue an update, remembering which chat a callback query belongs to."""
+        update_id = super().push_update(update)
+        query = update.get("callback_query")
+        if query:
+            chat_id = query["from"]["id"]  # private chats: the chat id is the user id
+            self._query_chat[query["id"]] = chat_id
+            self._last_query[chat_id] = query["id"]
+        return update_id
+
+    async def _dispatch(self, request, name, entry, params):
+        """Serve a Bot API call, then wake the user whose chat it concerned.
+
+        FakeTelegram has no public per-request hook; _dispatch sees every call's name, parameters
+        and outcome.
+        """
+        if name == "getUpdates":
+            # Set before serving: a long poll only returns once there is something to deliver.
+            self.polling.set()
+            return await super()._dispatch(request, name, entry, params)
+        response = None
+        try:
+            response = await super()._dispatch(request, name, entry, params)
+            return response
+        finally:
+            query_id = str(params.get("callback_query_id") or "")
+            chat_id = params.get("chat_id")
+            if not isinstance(chat_id, int):
+                chat_id = self._query_chat.get(query_id)
+            if chat_id is not None:
+                if response is not None and response.status == 200:
+                    self._answers[chat_id] += 1
+                    if name == "answerCallbackQuery":
+                        self._answered_queries.add(query_id)
+                waiter = self._chat_waiters.pop(chat_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+
+    def answers_to(self, chat_id: int) -> int:
+        """How many bot requests for this chat have succeeded so far."""
+        return self._answers[chat_id]
+
+    def callback_answered(self, chat_id: int) -> bool:
+        """Whether the latest button press in this chat got its answerCallbackQuery."""
+        return self._last_query.get(chat_id) in self._answered_queries
+
+    def latest(self, chat_id: int) -> Msg | None:
+        """The bot's latest message in a chat, as it is now."""
+        messages = self.messages(chat_id)
+        return messages[-1] if messages else None
+
+    async def until(self, chat_id: int, predicate: Callable[[], bool], timeout: float) -> None:
+        """Wait until predicate() holds, re-checking after each bot request for this chat."""
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                waiter = loop.create_future()
+                self._chat_waiters[chat_id] = waiter  # users are sequential: one per chat
+                try:
+                    await waiter
+                finally:
+                    if self._chat_waiters.get(chat_id) is waiter:
+                        del self._chat_waiters[chat_id]
+
+
+# --------------------------------------------------------------------------------------------
+# What a simulated user does, and how they know the bot has answered
+# --------------------------------------------------------------------------------------------
+
+# Whether the bot has answered, given the user and the chat's answer count when the update left.
+Answered = Callable[[FakeUser, int], bool]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One update a user sends, and the sign that the bot has finished answering it."""
+
+    label: str
+    send: Callable[[FakeUser], Awaitable[int]]
+    answered: Answered
+
+
+Conversation = tuple[FakeUser, Sequence[Exchange]]
+
+
+def _buttons(msg: Msg | None) -> list[dict]:
+    """All buttons of a message, inline or reply keyboard."""
+    return [b for row in msg.buttons() for b in row] if msg is not None else []
+
+
+def shows_button(prefix: str) -> Answered:
+    """The bot's latest message offers an inline button whose callback_data starts with prefix."""
+    def check(user: FakeUser, before: int) -> bool:
+        msg = user.server.latest(user.id)
+        return (msg is not None and msg.has_inline_keyboard
+                and any(b.get("callback_data", "").startswith(prefix) for b in _buttons(msg)))
+    return check
+
+
+def lacks_button(data: str) -> Answered:
+    """The bot's latest message no longer offers that button (e.g. a summary turned into a reply)."""
+    has = shows_button(data)
+    return lambda user, before: user.server.answers_to(user.id) > before and not has(user, before)
+
+
+def shows_reply_button(text: str) -> Answered:
+    """The bot's latest message comes with a reply keyboard that has a button with that text."""
+    def check(user: FakeUser, before: int) -> bool:
+        msg = user.server.latest(user.id)
+        return (msg is not None and "keyboard" in (msg.reply_markup or {})
+                and any(b.get("text") == text for b in _buttons(msg)))
+    return check
+
+
+def replied_with(text: str) -> Answered:
+    """The bot sent something since, and its latest message reads exactly `text`."""
+    def check(user: FakeUser, before: int) -> bool:
+        msg = user.server.latest(user.id)
+        return user.server.answers_to(user.id) > before and msg is not None and msg.text == text
+    return check
+
+
+def command(name: str, answered: Answered) -> Exchange:
+    """The user sends /name."""
+    return Exchange(f"/{name}", lambda user: user.command(name), answered)
+
+
+def type_text(text: str, answered: Answered) -> Exchange:
+    """The user types a message."""
+    return Exchange(f"type {text!r}", lambda user: user.send(text), answered)
+
+
+def press(data: str, answered: Answered) -> Exchange:
+    """The user presses the button with that callback_data on the bot's latest message."""
+    async def send(user: FakeUser) -> int:
+        msg = user.server.latest(user.id)
+        if not any(b.get("callback_data") == data for b in _buttons(msg)):
+            offered = [b.get("callback_data") or b.get("text") for b in _buttons(msg)]
+            raise AssertionError(f"no button {data!r} on the latest message; it offers {offered}")
+        return await user.press_data(data, message=msg)
+
+    def done(user: FakeUser, before: int) -> bool:
+        # The answerCallbackQuery is part of the answer even when the screen changed first.
+        return user.server.callback_answered(user.id) and answered(user, before)
+
+    return Exchange(f"press {data}", send, done)
+
+
+class ConversationFailed(Exception):
+    """A simulated user could not go on: a button was missing or the bot did not answer in time."""
+
+
+class Driver:
+    """Plays conversations concurrently and times them, from the first update to the last answer."""
+
+    def __init__(self, server: BenchTelegram, timeout: float) -> None:
+        self.server = server
+        self.timeout = timeout
+        self.first_push: float | None = None
+        self.last_answer: float | None = None
+        self.latencies: list[float] = []
+        self.completed = 0
+        self.failures: list[str] = []
+
+    async def play(self, user: FakeUser, exchanges: Sequence[Exchange]) -> None:
+        """One user's conversation, each update sent only once the previous one was answered."""
+        for number, exchange in enumerate(exchanges, 1):
+            before = self.server.answers_to(user.id)
+            started = time.perf_counter()
+            if self.first_push is None:
+                self.first_push = started
+            try:
+                await exchange.send(user)
+                await self.server.until(user.id, lambda: exchange.answered(user, before),
+                                        self.timeout)
+            except (AssertionError, TimeoutError) as exc:
+                reason = str(exc) or f"no answer within {self.timeout:g} s"
+                latest = self.server.latest(user.id)
+                seen = repr((latest.text or "")[:80]) if latest else "nothing"
+                raise ConversationFailed(f"user {user.id}, step {number} ({exchange.label}):"
+                                         f" {reason}; latest bot message: {seen}") from None
+            finished = time.perf_counter()
+            self.latencies.append(finished - started)
+            self.last_answer = finished if self.last_answer is None else max(self.last_answer,
+                                                                             finished)
+
+    async def run(self, conversations: Sequence[Conversation], concurrency: int) -> None:
+        """All conversations, at most `concurrency` at a time; failures are collected, not raised."""
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(user: FakeUser, exchanges: Sequence[Exchange]) -> None:
+            async with gate:
+                try:
+                    await self.play(user, exchanges)
+                except ConversationFailed as exc:
+                    self.failures.append(str(exc))
+                else:
+                    self.completed += 1
+
+        await asyncio.gather(*(one(user, exchanges) for user, exchanges in conversations))
+
+    @property
+    def seconds(self) -> float:
+        """Wall time from the first pushed update to the last answered one."""
+        if self.first_push is None or self.last_answer is None:
+            return 0.0
+        return self.last_answer - self.first_push
+
+
+# --------------------------------------------------------------------------------------------
+# Bots under test
+# --------------------------------------------------------------------------------------------
+
+
+def run_echo_bot() -> None:
+    """The reference: a bare python-telegram-bot echo bot, default settings, configured by env."""
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.message.reply_text(update.message.text)
+
+    application = (Application.builder().token(os.environ["TELEGRAM_BOT_TOKEN"])
+                   .base_url(os.environ["TELEGRAM_API_BASE_URL"]).build())
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    application.run_polling()
+
+
+class BotDied(Exception):
+    """The bot under test exited while it should have been running."""
+
+
+# Children still running; killed at interpreter exit should a benchmark be torn down abruptly.
+_running: dict[int, subprocess.Popen | asyncio.subprocess.Process] = {}
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """Last resort: a child whose orderly stop never ran must not outlive the benchmark."""
+    for pid in list(_running):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time a process has used so far, all threads (Linux only)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_env(settings: dict[str, str]) -> dict[str, str]:
+    """This environment without any app setting of the user's, plus the given settings."""
+    env = {k: v for k, v in os.environ.items() if k not in APP_SETTINGS}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
+                                        if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(settings)
+    return env
+
+
+class BotProcess:
+    """A bot under test as a child process, its output in a log file."""
+
+    def __init__(self, name: str, process: asyncio.subprocess.Process, log_path: Path) -> None:
+        self.name = name
+        self.process = process
+        self.log_path = log_path
+
+    @classmethod
+    async def start(cls, name: str, command: Sequence[str], *, settings: dict[str, str],
+                    workdir: Path) -> BotProcess:
+        """Start the bot in workdir (so no stray .env or database file is picked up)."""
+        log_path = workdir / f"{name}.log"
+        with open(log_path, "wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                *command, cwd=workdir, env=child_env(settings), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT)
+        _running[process.pid] = process
+        return cls(name, process, log_path)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The end of the bot's output, for error messages."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    async def guard(self, awaitable: Awaitable, timeout: float | None = None):
+        """Await `awaitable`, failing at once with BotDied if the process exits meanwhile."""
+        work = asyncio.ensure_future(awaitable)
+        exited = asyncio.ensure_future(self.process.wait())
+        try:
+            done, _ = await asyncio.wait({work, exited}, timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            exited.cancel()
+            if not work.done():
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+        if work in done:
+            return work.result()
+        if exited in done:
+            raise BotDied(f"{self.name} bot exited with code {self.process.returncode};"
+                          f" its last output:\n{self.log_tail()}")
+        raise TimeoutError
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM (the bots stop cleanly on it), then SIGKILL if it has not exited in time."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), grace)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self.process.kill()
+                await self.process.wait()
+        _running.pop(self.process.pid, None)
+
+
+# --------------------------------------------------------------------------------------------
+# Running a scenario
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What one scenario measured."""
+
+    scenario: str
+    conversations: int
+    completed: int = 0
+    updates: int = 0
+    seconds: float = 0.0
+    methods: Counter[str] = field(default_factory=Counter)  # successful bot requests by method
+    errors: int = 0  # bot requests the server refused
+    latencies: list[float] = field(default_factory=list)
+    bot_cpu: float | None = None
+    telegram_cpu: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds if self.seconds else 0.0
+
+    @property
+    def requests(self) -> int:
+        return sum(self.methods.values()) + self.errors
+
+
+async def run_scenario(name: str, command: Sequence[str], conversations: Callable[
+        [BenchTelegram], Sequence[Conversation]], *, workdir: Path, settings: dict[str, str],
+        concurrency: int, timeout: float, ready_timeout: float = 120.0) -> Result:
+    """Fresh server, bot started and polling, then all conversations timed; everything stopped after."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = BenchTelegram()
+    await server.start()
+    bot = None
+    try:
+        bot = await BotProcess.start(name, command, workdir=workdir, settings={
+            "TELEGRAM_BOT_TOKEN": server.token, "TELEGRAM_API_BASE_URL": server.base_url,
+            **settings})
+        try:
+            await bot.guard(server.polling.wait(), ready_timeout)
+        except TimeoutError:
+            raise BotDied(f"{name} bot did not poll within {ready_timeout:g} s; its last"
+                          f" output:\n{bot.log_tail()}") from None
+        plays = conversations(server)
+        driver = Driver(server, timeout)
+        # Start-up calls (getMe, setMyCommands, ...) are not part of the measurement.
+        server.reset_stats()
+        bot_cpu, telegram_cpu = cpu_seconds(bot.pid), time.process_time()
+        await bot.guard(driver.run(plays, concurrency))
+        bot_cpu_after, telegram_cpu_after = cpu_seconds(bot.pid), time.process_time()
+        stats = server.stats
+        result = Result(name, len(plays), completed=driver.completed,
+                        updates=len(driver.latencies), seconds=driver.seconds,
+                        latencies=driver.latencies, failures=driver.failures,
+                        telegram_cpu=telegram_cpu_after - telegram_cpu)
+        result.methods.update({method: counts["ok"] for method, counts in stats["methods"].items()
+                               if counts["ok"]})
+        result.errors = stats["requests"] - stats["outcomes"]["ok"]
+        if bot_cpu is not None and bot_cpu_after is not None:
+            result.bot_cpu = bot_cpu_after - bot_cpu
+        return result
+    finally:
+        if bot is not None:
+            await bot.stop()
+        await server.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) of values, 0 when there are none."""
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, round(q) - 1))]
+
+
+def print_table(results: Sequence[Result]) -> None:
+    """One line per scenario; CPU columns are seconds of CPU per second of wall time."""
+    header = (f"{'scenario':<14}{'updates':>9}{'seconds':>9}{'updates/s':>11}{'req/update':>12}"
+              f"{'p50 ms':>9}{'p95 ms':>9}{'bot cpu':>9}{'tg cpu':>8}")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        per_update = r.requests / r.updates if r.updates else 0.0
+        bot_cpu = f"{r.bot_cpu / r.seconds:.2f}" if r.bot_cpu is not None and r.seconds else "-"
+        tg_cpu = f"{r.telegram_cpu / r.seconds:.2f}" if r.seconds else "-"
+        print(f"{r.scenario:<14}{r.updates:>9}{r.seconds:>9.2f}{r.rate:>11.1f}{per_update:>12.2f}"
+              f"{_percentile(r.latencies, 50) * 1000:>9.1f}{_percentile(r.latencies, 95) * 1000:>9.1f}"
+              f"{bot_cpu:>9}{tg_cpu:>8}")
+    for r in results:
+        if r.updates:
+            calls = ", ".join(f"{m} {n / r.updates:.2f}" for m, n in sorted(r.methods.items()))
+            refused = f"; refused {r.errors / r.updates:.2f}" if r.errors else ""
+            print(f"  {r.scenario} requests per update: {calls}{refused}")
+
+
+def print_failures(result: Result, limit: int = 5) -> None:
+    """The first few conversations that did not complete."""
+    if not result.failures:
+        return
+    print(f"{result.scenario}: {len(result.failures)} of {result.conversations} conversations"
+          " did not complete:", file=sys.stderr)
+    for failure in result.failures[:limit]:
+        print(f"  {failure}", file=sys.stderr)

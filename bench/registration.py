@@ -1,0 +1,177 @@
+"""Registration throughput: N members register at once through the fake Bot API, measured against a
+bare python-telegram-bot echo bot driven the same way in the same run.
+
+    python bench/registration.py --members 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as a script: make the repository (bench, tests, bot) importable.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import (  # noqa: E402
+    APP_COMMAND,
+    ECHO_COMMAND,
+    BenchTelegram,
+    BotDied,
+    Conversation,
+    Exchange,
+    Result,
+    command,
+    lacks_button,
+    press,
+    print_failures,
+    print_table,
+    replied_with,
+    run_scenario,
+    shows_button,
+    shows_reply_button,
+    type_text,
+)
+from bot.i18n import translator  # noqa: E402
+
+TARGET_RATIO = 0.5
+FIRST_USER_ID = 700_001
+PROVINCE = "Kampot"  # found by its English name whatever the member's language
+
+
+def registration(number: int) -> tuple[str, list[Exchange]]:
+    """Member `number`'s whole registration, in Khmer or English by turns; returns (language, steps).
+
+    Each step says what the bot's answer must show before the member goes on: the screen of the
+    next question, found by callback_data so the check does not depend on the wording.
+    """
+    language = "km" if number % 2 == 0 else "en"
+    _ = translator(language)
+    name = f"សុខា ចាន់ {number}" if language == "km" else f"Dara Sok {number}"
+    gender = "woman" if number % 4 < 2 else "man"
+    skip = _("Skip")
+    return language, [
+        command("start", shows_button(f"lang:{language}")),
+        press(f"lang:{language}", shows_button("reg:consent:yes")),
+        press("reg:consent:yes", shows_button("reg:name:")),
+        type_text(name, shows_button("reg:gender:")),
+        press(f"reg:gender:{gender}", shows_button("reg:stake:")),
+        press("reg:stake:farmer", shows_button("reg:org:skip")),
+        press("reg:org:skip", shows_button("reg:prov:")),
+        type_text(PROVINCE, shows_reply_button(skip)),
+        type_text(skip, shows_button("reg:confirm")),
+        # Confirming turns the summary into the welcome, without buttons.
+        press("reg:confirm", lacks_button("reg:confirm")),
+    ]
+
+
+def registrations(members: int) -> callable:
+    """The conversations of the registration scenario, for a given server."""
+    def build(server: BenchTelegram) -> list[Conversation]:
+        plays = []
+        for number in range(members):
+            language, steps = registration(number)
+            user = server.user(FIRST_USER_ID + number, f"Member{number}",
+                               language_code=language)
+            plays.append((user, steps))
+        return plays
+    return build
+
+
+def echoes(members: int, per_member: int) -> callable:
+    """The echo scenario: as many plain text messages per user as a registration has updates."""
+    def build(server: BenchTelegram) -> list[Conversation]:
+        plays = []
+        for number in range(members):
+            user = server.user(FIRST_USER_ID + number, f"Member{number}")
+            texts = [f"hello {step} from {number}" for step in range(per_member)]
+            plays.append((user, [type_text(text, replied_with(text)) for text in texts]))
+        return plays
+    return build
+
+
+def count_registered(database: Path) -> int:
+    """Members whose registration completed, read from the bot's SQLite file."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM member WHERE registered_at IS NOT NULL").fetchone()[0]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python bench/registration.py",
+        description="Registration throughput of the real app against a bare echo bot.")
+    parser.add_argument("--members", type=int, default=300, help="conversations (default: 300)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="conversations at a time (default: all at once)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--echo-only", action="store_true", help="run only the echo bot")
+    only.add_argument("--app-only", action="store_true", help="run only the registration")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds a user waits for one answer before giving up (default: 60)")
+    args = parser.parse_args(argv)
+    if args.members < 1:
+        parser.error("--members must be at least 1")
+    return args
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Both scenarios one after the other, each against a fresh server; returns the exit code."""
+    concurrency = args.concurrency or args.members
+    per_member = len(registration(0)[1])
+    results: list[Result] = []
+    registered = None
+    with tempfile.TemporaryDirectory(prefix="sahakor-bench-") as tmp:
+        workdir = Path(tmp)
+        try:
+            if not args.app_only:
+                results.append(await run_scenario(
+                    "echo", ECHO_COMMAND, echoes(args.members, per_member),
+                    workdir=workdir / "echo", settings={}, concurrency=concurrency,
+                    timeout=args.timeout))
+            if not args.echo_only:
+                database = workdir / "registration" / "sahakor.sqlite3"
+                results.append(await run_scenario(
+                    "registration", APP_COMMAND, registrations(args.members),
+                    workdir=workdir / "registration", concurrency=concurrency,
+                    timeout=args.timeout, settings={
+                        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+                        "LOG_LEVEL": "WARNING"}))
+                registered = count_registered(database)
+        except BotDied as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    print(f"{args.members} members, {per_member} updates each, concurrency {concurrency}")
+    print_table(results)
+    rates = {r.scenario: r.rate for r in results}
+    if rates.get("echo") and "registration" in rates:
+        ratio = rates["registration"] / rates["echo"]
+        verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+        print(f"ratio registration ÷ echo: {ratio:.2f} (target ≥ {TARGET_RATIO:.2f}: {verdict})")
+    if registered is not None:
+        print(f"registered members in the SQLite file: {registered} of {args.members}")
+
+    failed = False
+    for result in results:
+        print_failures(result)
+        failed |= result.completed != result.conversations
+    if registered is not None and registered != args.members:
+        print(f"error: {args.members - registered} members are not registered in the database",
+              file=sys.stderr)
+        failed = True
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    return asyncio.run(run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The outbox: every mass send is a delivery plus one row per recipient, sent by the delivery worker.
+
+Rows are written in the caller's transaction, so a broadcast (or invitation, or reminder) and its
+messages are stored together or not at all. The worker claims rows in small windows; a row in
+`sending` is in flight, which bounds what a crash can send twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Delivery, Member, OutboxMessage, UTCDateTime
+from bot.services.audience import Audience, recipients
+
+PENDING, SENDING, SENT, BLOCKED, FAILED, CANCELLED = "pending", "sending", "sent", "blocked", "failed", "cancelled"
+FINAL = (SENT, BLOCKED, FAILED, CANCELLED)
+
+
+async def create(session: AsyncSession, *, kind: str, content: dict[str, dict], send_at: datetime,
+                 created_by: int | None = None, ref_id: int | None = None, status_chat_id: int | None = None,
+                 status_language: str | None = None, now: datetime) -> Delivery:
+    """Creates a delivery; add its recipients with `add_audience` or `add_query` in the same transaction."""
+    delivery = Delivery(kind=kind, content=content, send_at=send_at, created_by=created_by, ref_id=ref_id,
+                        status="scheduled", total=0, status_chat_id=status_chat_id, status_language=status_language,
+                        created_at=now)
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
+async def add_query(session: AsyncSession, delivery: Delivery, query: Select) -> int:
+    """Adds recipients from a query of (chat id, member id, language), inside the database; returns the count."""
+    rows = query.subquery()
+    already = select(OutboxMessage.id).where(OutboxMessage.delivery_id == delivery.id,
+                                             OutboxMessage.chat_id == rows.c[0])
+    source = select(
+        literal(delivery.id), rows.c[0], rows.c[1], rows.c[2], literal(PENDING), literal(0),
+        literal(delivery.send_at, UTCDateTime()),
+    ).where(~already.exists())
+    result = await session.execute(
+        insert(OutboxMessage).from_select(
+            ["delivery_id", "chat_id", "member_id", "language", "status", "attempts", "due_at"], source)
+    )
+    added = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
+    delivery.total = await session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.delivery_id == delivery.id))
+    return added
+
+
+async def add_audience(session: AsyncSession, delivery: Delivery, audience: Audience) -> int:
+    return await add_query(session, delivery, recipients(audience))
+
+
+async def cancel(session: AsyncSession, delivery_id: int, now: datetime) -> int:
+    """Cancels what has not been sent yet; returns how many messages will not go out."""
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.delivery_id == delivery_id, OutboxMessage.status == PENDING)
+        .values(status=CANCELLED))
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status.in_(("scheduled", "sending")))
+                          .values(status="cancelled", finished_at=now))
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    delivery_id: int
+    chat_id: int
+    language: str
+    attempts: int
+
+
+async def claim(session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool) -> list[Claimed]:
+    """Marks up to `limit` due rows as in flight and returns them, oldest first."""
+    due = (select(OutboxMessage.id)
+           .where(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
+           .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit))
+    if skip_locked:
+        # Several bot processes may share one PostgreSQL database: each claims different rows.
+        due = due.with_for_update(skip_locked=True)
+    ids = list(await session.scalars(due))
+    if not ids:
+        return []
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+        .values(status=SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id, OutboxMessage.delivery_id, OutboxMessage.chat_id, OutboxMessage.language,
+                   OutboxMessage.attempts))
+    claimed = [Claimed(*row) for row in result]
+    delivery_ids = {c.delivery_id for c in claimed}
+    await session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "scheduled")
+                          .values(status="sending"))
+    return sorted(claimed, key=lambda c: c.id)
+
+
+async def recover(session: AsyncSession, now: datetime) -> int:
+    """After a crash: rows left in flight go back to the queue (they may have gone out once already)."""
+    result = await session.execute(update(OutboxMessage).where(OutboxMessage.status == SENDING)
+                                   .values(status=PENDING, due_at=now))
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: int
+    status: str
+    chat_id: int
+    telegram_message_id: int | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
+    """Writes the outcome of a window of sends, and marks blocked members unreachable, in one transaction."""
+    if not outcomes:
+        return
+    values = []
+    for o in outcomes:
+        row = {"id": o.id, "status": o.status, "error": (o.error or None) and o.error[:200],
+               "telegram_message_id": o.telegram_message_id, "sent_at": now if o.status == SENT else None}
+        if o.status == PENDING:
+            row["due_at"] = o.retry_at or now
+        values.append(row)
+    for keys in {tuple(sorted(v)) for v in values}:
+        await session.execute(update(OutboxMessage), [v for v in values if tuple(sorted(v)) == keys])
+    blocked = sorted({o.chat_id for o in outcomes if o.status == BLOCKED})
+    if blocked:
+        await session.execute(update(Member).where(Member.telegram_id.in_(blocked)).values(reachable=False, updated_at=now))
+
+
+async def finish_done(session: AsyncSession, delivery_ids: set[int], now: datetime) -> list[int]:
+    """Marks deliveries with nothing left to send as done; returns their ids."""
+    if not delivery_ids:
+        return []
+    open_rows = (select(OutboxMessage.delivery_id)
+                 .where(OutboxMessage.delivery_id.in_(delivery_ids), OutboxMessage.status.in_((PENDING, SENDING)))
+                 .distinct())
+    still_open = set(await session.scalars(open_rows))
+    done = sorted(delivery_ids - still_open)
+    if done:
+        await session.execute(update(Delivery).where(Delivery.id.in_(done), Delivery.status == "sending")
+                              .values(status="done", finished_at=now))
+    return done
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    return await session.scalar(select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a delivery stands: counts by status, and the reasons messages failed."""
+
+    delivery_id: int
+    total: int
+    by_status: Counter
+    errors: Counter
+    status: str
+
+    @property
+    def done(self) -> int:
+        return sum(self.by_status[s] for s in FINAL)
+
+
+async def progress(session: AsyncSession, delivery_id: int) -> Progress | None:
+    delivery = await session.get(Delivery, delivery_id)
+    if delivery is None:
+        return None
+    rows = await session.execute(select(OutboxMessage.status, func.count()).where(
+        OutboxMessage.delivery_id == delivery_id).group_by(OutboxMessage.status))
+    errors = await session.execute(select(OutboxMessage.error, func.count()).where(
+        and_(OutboxMessage.delivery_id == delivery_id, OutboxMessage.status == FAILED)).group_by(OutboxMessage.error))
+    return Progress(delivery_id=delivery_id, total=delivery.total, by_status=Counter(dict(rows.all())),
+                    errors=Counter({e or "": n for e, n in errors}), status=delivery.status)
+
+
+RETRY_BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
