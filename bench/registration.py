@@ -11,6 +11,7 @@ import asyncio
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -69,7 +70,7 @@ def registration(number: int) -> tuple[str, list[Exchange]]:
     ]
 
 
-def registrations(members: int) -> callable:
+def registrations(members: int) -> Callable[[BenchTelegram], list[Conversation]]:
     """The conversations of the registration scenario, for a given server."""
     def build(server: BenchTelegram) -> list[Conversation]:
         plays = []
@@ -82,7 +83,7 @@ def registrations(members: int) -> callable:
     return build
 
 
-def echoes(members: int, per_member: int) -> callable:
+def echoes(members: int, per_member: int) -> Callable[[BenchTelegram], list[Conversation]]:
     """The echo scenario: as many plain text messages per user as a registration has updates."""
     def build(server: BenchTelegram) -> list[Conversation]:
         plays = []
@@ -170,7 +171,11 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    return asyncio.run(run(parse_args(argv)))
+    args = parse_args(argv)
+    try:
+        return asyncio.run(run(args))
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -70,3 +70,11 @@ def find_provinces(text: str) -> list[str]:
     if exact:
         return exact
     return [c for c, p in PROVINCES.items() if needle in p.name_en.casefold() or needle in p.name_kh]
+
+# Answers to an invitation: stored value -> (callback code, label).
+RSVP_ANSWERS = {
+    "going": ("y", N_("Going")),
+    "maybe": ("m", N_("Maybe")),
+    "no": ("n", N_("Can't go")),
+}
+RSVP_CODES = {code: answer for answer, (code, _label) in RSVP_ANSWERS.items()}

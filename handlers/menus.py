@@ -15,6 +15,7 @@ from bot.services import coordinators
 log = logging.getLogger(__name__)
 
 MEMBER_COMMANDS = (
+    ("events", N_("upcoming events and your answers")),
     ("profile", N_("see or correct your details")),
     ("language", N_("change the language")),
     ("help", N_("show this help")),
@@ -22,6 +23,9 @@ MEMBER_COMMANDS = (
     ("delete", N_("delete your data")),
 )
 COORDINATOR_COMMANDS = (
+    ("newevent", N_("create an event and invite members")),
+    ("checkin", N_("check people in at an event, or add walk-ins")),
+    ("report", N_("attendance report of an event")),
     ("members", N_("member counts and the member list")),
     ("coordinators", N_("list, add or remove coordinators")),
 )

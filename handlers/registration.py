@@ -23,7 +23,7 @@ from bot.vocab import (
     find_provinces,
     province_label,
 )
-from handlers import deeplinks, menus
+from handlers import deeplinks, drafts, menus
 from handlers.common import answer_stale, button, keyboard, load_member, pairs, reply, show, tr
 
 PROVINCES_PER_PAGE = 10
@@ -169,6 +169,7 @@ def profile_screen(member: Member, _: Translator) -> tuple[str, object]:
 def help_text(_: Translator, *, coordinator: bool = False) -> str:
     lines = [
         _("Here is what you can do:"),
+        "/events — " + _("upcoming events and your answers"),
         "/profile — " + _("see or correct your details"),
         "/language — " + _("change the language"),
         "/stop — " + _("pause announcements"),
@@ -180,6 +181,10 @@ def help_text(_: Translator, *, coordinator: bool = False) -> str:
         lines += [
             "",
             _("Coordinator commands:"),
+            "/newevent — " + _("create an event and invite members"),
+            "/events — " + _("your events, with answers and check-ins"),
+            "/checkin — " + _("check people in at an event, or add walk-ins"),
+            "/report — " + _("attendance report of an event"),
             "/members — " + _("member counts and the member list"),
             "/coordinators — " + _("list, add or remove coordinators"),
         ]
@@ -491,7 +496,8 @@ async def on_text(update: Update, context: AppContext) -> None:
         else:
             await _store_answer(update, context, step, text)
     elif step is None:
-        await reply(update, _("I did not understand that. Send /help to see what I can do."))
+        if not await drafts.dispatch(update, context):
+            await reply(update, _("I did not understand that. Send /help to see what I can do."))
     else:
         await reply(update, _("Please choose one of the buttons."))
         await show_current(update, member, new_message=True)
@@ -521,7 +527,7 @@ async def on_other_message(update: Update, context: AppContext) -> None:
     if member.step:
         await reply(update, _("Please answer with the buttons or by typing text."))
         await show_current(update, member, new_message=True)
-    else:
+    elif not await drafts.dispatch(update, context):
         await reply(update, _("I did not understand that. Send /help to see what I can do."))
 
 

@@ -83,13 +83,14 @@ async def register_after_start(user, _) -> None:
 
 async def test_command_menus_are_set_per_language_and_for_coordinators(bot, telegram, db):
     default = [c["command"] for c in telegram.commands()]
-    assert default == ["profile", "language", "help", "stop", "delete"]
+    assert default == ["events", "profile", "language", "help", "stop", "delete"]
     khmer = telegram.commands(language_code="km")
-    assert khmer[0]["description"] == km("see or correct your details")
+    assert khmer[1]["description"] == km("see or correct your details")
     coordinator = telegram.user(COORDINATOR_ID, "Coordinator")
     await register(coordinator, km)
     menu = telegram.commands({"type": "chat", "chat_id": COORDINATOR_ID})
-    assert [c["command"] for c in menu] == ["profile", "language", "help", "stop", "delete", "members", "coordinators"]
+    assert [c["command"] for c in menu] == ["events", "profile", "language", "help", "stop", "delete", "newevent",
+                                            "checkin", "report", "members", "coordinators"]
     assert menu[-1]["description"] == km("list, add or remove coordinators")
 
 

@@ -22,6 +22,29 @@ class Audience:
     # Announcements respect /stop; a reply to something the member asked for need not.
     announcements: bool = True
 
+    def to_json(self) -> dict:
+        data = {name: sorted(getattr(self, name)) for name in ("languages", "genders", "stakeholders", "provinces")
+                if getattr(self, name)}
+        if self.member_ids is not None:
+            data["member_ids"] = sorted(self.member_ids)
+        if not self.announcements:
+            data["announcements"] = False
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> Audience:
+        data = data or {}
+        return cls(
+            languages=frozenset(data.get("languages", ())), genders=frozenset(data.get("genders", ())),
+            stakeholders=frozenset(data.get("stakeholders", ())), provinces=frozenset(data.get("provinces", ())),
+            member_ids=frozenset(data["member_ids"]) if "member_ids" in data else None,
+            announcements=data.get("announcements", True),
+        )
+
+    @property
+    def is_everyone(self) -> bool:
+        return not (self.languages or self.genders or self.stakeholders or self.provinces) and self.member_ids is None
+
     def where(self, query: Select) -> Select:
         query = query.where(Member.registered_at.is_not(None), Member.reachable.is_(True))
         if self.announcements:
