@@ -38,7 +38,9 @@ log = logging.getLogger("sahakor")
 UpdateListener = Callable[[object], None]
 ErrorListener = Callable[[object, BaseException], None]
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll", "poll_answer"]
+ALLOWED_UPDATES = [
+    "message", "edited_message", "callback_query", "my_chat_member", "chat_member", "poll", "poll_answer",
+]
 
 
 class DuplicateUpdate(Exception):

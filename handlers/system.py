@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import ChatMember, Update
@@ -14,6 +15,15 @@ from bot.services import coordinators, members, updates
 from handlers import menus
 
 log = logging.getLogger("sahakor")
+
+StartupHook = Callable[[Application], Awaitable[None]]
+_STARTUP_HOOKS: list[StartupHook] = []
+
+
+def on_start(hook: StartupHook) -> StartupHook:
+    """Registers a coroutine run once the bot is up (e.g. to rebuild scheduled jobs from their rows)."""
+    _STARTUP_HOOKS.append(hook)
+    return hook
 
 
 async def skip_duplicates(update: Update, context: AppContext) -> None:
@@ -76,6 +86,8 @@ async def on_startup(application: Application) -> None:
                                             name="system:prune_updates")
     if services.delivery is not None:
         await services.delivery.start()
+    for hook in _STARTUP_HOOKS:
+        await hook(application)
     log.info("Sahakor is up as @%s", application.bot.username)
 
 

@@ -1,0 +1,74 @@
+"""How an event reads to a member, in their language: the invitation, its time and its buttons."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_interval
+
+from bot.i18n import LANGUAGES, Translator, translator
+from bot.models import Event
+from bot.text import esc
+from bot.vocab import RSVP_ANSWERS
+
+
+def title(event: Event, language: str) -> str:
+    return (event.title_km if language == "km" else event.title_en) or event.title_en or event.title_km
+
+
+def description(event: Event, language: str) -> str:
+    return (event.description_km if language == "km" else event.description_en) or event.description_en or ""
+
+
+def zone(event: Event) -> ZoneInfo:
+    return ZoneInfo(event.timezone)
+
+
+def when(event: Event, _: Translator) -> str:
+    """'Friday, 13 December 2024, 08:30 – 17:00' in the member's locale and the event's time zone."""
+    tz = zone(event)
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    if start.date() == end.date():
+        day = format_date(start.date(), "full", locale=_.language)
+        hours = format_interval(start.time(), end.time(), "Hm", locale=_.language)
+        return f"{day}, {hours}"
+    return format_interval(start, end, "yMMMEdHm", tzinfo=tz, locale=_.language)
+
+
+def moment(value, event: Event, _: Translator) -> str:
+    """A single date and time (a deadline, say) in the event's zone."""
+    return format_datetime(value, "medium", tzinfo=zone(event), locale=_.language)
+
+
+def rsvp_buttons(event_id: int, _: Translator) -> list[list[list[str]]]:
+    """The Going / Maybe / Can't go row, as outbox button data."""
+    return [[[_(label), f"ev:rsvp:{event_id}:{code}"] for code, label in RSVP_ANSWERS.values()]]
+
+
+def invitation_text(event: Event, _: Translator) -> str:
+    """The invitation as HTML: title, time, venue, description, deadline and seats; user text escaped."""
+    lines = [f"<b>{esc(title(event, _.language))}</b>", "", "🗓 " + when(event, _)]
+    if event.venue:
+        lines.append("📍 " + esc(event.venue))
+    text = description(event, _.language)
+    if text:
+        lines += ["", esc(text)]
+    if event.rsvp_deadline:
+        lines += ["", _("Please answer by {deadline}.").format(deadline=moment(event.rsvp_deadline, event, _))]
+    if event.capacity:
+        lines.append(_.ngettext("{count} seat.", "{count} seats.", event.capacity).format(count=_.number(event.capacity)))
+    return "\n".join(lines)
+
+
+def invitation_content(event: Event) -> dict[str, dict]:
+    """The invitation in every language, ready for the outbox."""
+    content = {}
+    for language in LANGUAGES:
+        _ = translator(language)
+        content[language] = {"text": invitation_text(event, _), "buttons": rsvp_buttons(event.id, _)}
+    return content
+
+
+def deep_link(bot_username: str, event: Event) -> str:
+    """The shareable link that opens the event in the bot (registering a newcomer first)."""
+    return f"https://t.me/{bot_username}?start=ev_{event.id}"
