@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import DeliveryWorker, Limits
+from bot.http import AiohttpRequest
 from bot.i18n import Translator, translator
 from bot.services import updates
 
@@ -206,7 +207,8 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
                 max_retries=5,
             )
         )
-        .get_updates_read_timeout(settings.poll_timeout + 10)
+        .request(AiohttpRequest(connection_pool_size=64))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 10))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)

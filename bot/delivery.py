@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
 from bot.db import Database, is_sqlite
+from bot.http import AiohttpRequest
 from bot.models import Delivery
 from bot.services import outbox
 from bot.services.outbox import BLOCKED, FAILED, PENDING, SENT, Claimed, Outcome
@@ -102,10 +102,9 @@ class DeliveryWorker:
         self.window_done = asyncio.Condition()
 
     @staticmethod
-    def make_bot(token: str, base_url: str, base_file_url: str, pool: int = 128) -> Bot:
+    def make_bot(token: str, base_url: str, base_file_url: str, pool: int = 64) -> Bot:
         """A Bot with its own connection pool, so mass sends don't compete with replies for connections."""
-        request = HTTPXRequest(connection_pool_size=pool, read_timeout=20, write_timeout=20, connect_timeout=10,
-                               pool_timeout=30)
+        request = AiohttpRequest(connection_pool_size=pool, read_timeout=20, write_timeout=20, connect_timeout=10)
         return Bot(token, base_url=base_url, base_file_url=base_file_url, request=request)
 
     async def start(self) -> None:

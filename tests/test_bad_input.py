@@ -80,7 +80,7 @@ async def test_forged_and_stale_button_data_change_nothing(bot, telegram, db):
     await at_name_step(user, en)
     await user.send("F")
     gender_screen = user.last
-    for data in ("reg:gender:robot", "reg:stake:farmer", "reg:confirm", "coord:remove:9000", "ev:rsvp:1:y", "x" * 64):
+    for data in ("reg:gender:robot", "reg:stake:farmer", "reg:confirm", "coord:remove:9000", "zz:unknown:1", "x" * 64):
         await user.press_data(data, message=gender_screen)
     member = await member_of(db, 306)
     assert member.gender is None and member.stakeholder is None and member.step == Step.GENDER

@@ -26,6 +26,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="messages kept per chat (0 = all)")
     parser.add_argument("--record-requests", action="store_true",
                         help="keep every request in memory (off by default for long runs)")
+    parser.add_argument("--known-chats", default="",
+                        help="START-END: private chats that count as having written to the bot (for benchmarks)")
     return parser.parse_args(argv)
 
 
@@ -35,6 +37,10 @@ async def _serve(args: argparse.Namespace) -> None:
                           global_rate=args.global_rate, per_chat_rate=args.per_chat_rate)
     server.record_requests = args.record_requests
     server.history_limit = args.history or None
+    if args.known_chats:
+        start, _, end = args.known_chats.partition("-")
+        for chat_id in range(int(start), int(end or start) + 1):
+            server.add_chat(chat_id)
     await server.start(args.host, args.port)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
