@@ -163,7 +163,7 @@ def shows_button(prefix: str) -> Answered:
 
 
 def lacks_button(data: str) -> Answered:
-    """The bot's latest message no longer offers that button (e.g. a summary turned into a reply)."""
+    """The bot answered and its latest message no longer offers that button."""
     has = shows_button(data)
     return lambda user, before: user.server.answers_to(user.id) > before and not has(user, before)
 
@@ -250,7 +250,7 @@ class Driver:
                                                                              finished)
 
     async def run(self, conversations: Sequence[Conversation], concurrency: int) -> None:
-        """All conversations, at most `concurrency` at a time; failures are collected, not raised."""
+        """All conversations, at most `concurrency` at a time; failures are collected."""
         gate = asyncio.Semaphore(max(1, concurrency))
 
         async def one(user: FakeUser, exchanges: Sequence[Exchange]) -> None:
@@ -295,8 +295,8 @@ class BotDied(Exception):
     """The bot under test exited while it should have been running."""
 
 
-# Children still running; killed at interpreter exit should a benchmark be torn down abruptly.
-_running: dict[int, subprocess.Popen | asyncio.subprocess.Process] = {}
+# Pids of children not yet stopped; killed at interpreter exit should a run be torn down abruptly.
+_running: set[int] = set()
 
 
 @atexit.register
@@ -305,6 +305,23 @@ def _kill_leftovers() -> None:
     for pid in list(_running):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM if the benchmark dies without stopping it (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def cancel_on_sigterm() -> None:
+    """Make SIGTERM cancel the running benchmark like Ctrl-C, so its children are stopped first."""
+    task = asyncio.current_task()
+    with contextlib.suppress(NotImplementedError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -342,12 +359,13 @@ class BotProcess:
         with open(log_path, "wb") as log:
             process = await asyncio.create_subprocess_exec(
                 *command, cwd=workdir, env=child_env(settings), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT)
-        _running[process.pid] = process
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        _running.add(process.pid)
         return cls(name, process, log_path)
 
     @property
     def pid(self) -> int:
+        """The child's process id."""
         return self.process.pid
 
     def log_tail(self, lines: int = 25) -> str:
@@ -389,7 +407,7 @@ class BotProcess:
                 with contextlib.suppress(ProcessLookupError):
                     self.process.kill()
                 await self.process.wait()
-        _running.pop(self.process.pid, None)
+        _running.discard(self.process.pid)
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,17 +433,24 @@ class Result:
 
     @property
     def rate(self) -> float:
+        """Updates answered per second of wall time."""
         return self.updates / self.seconds if self.seconds else 0.0
 
     @property
+    def cpu_per_update(self) -> float | None:
+        """Bot CPU seconds per update: what the bot's code costs, whatever else the machine runs."""
+        return self.bot_cpu / self.updates if self.bot_cpu is not None and self.updates else None
+
+    @property
     def requests(self) -> int:
+        """Every Bot API request the bot made during the measurement, getUpdates included."""
         return sum(self.methods.values()) + self.errors
 
 
 async def run_scenario(name: str, command: Sequence[str], conversations: Callable[
         [BenchTelegram], Sequence[Conversation]], *, workdir: Path, settings: dict[str, str],
         concurrency: int, timeout: float, ready_timeout: float = 120.0) -> Result:
-    """Fresh server, bot started and polling, then all conversations timed; everything stopped after."""
+    """Fresh server, bot started and polling, all conversations timed, then everything stopped."""
     workdir.mkdir(parents=True, exist_ok=True)
     server = BenchTelegram()
     await server.start()
@@ -476,18 +501,19 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 
 def print_table(results: Sequence[Result]) -> None:
-    """One line per scenario; CPU columns are seconds of CPU per second of wall time."""
+    """One line per scenario: `bot cpu` and `tg cpu` are CPU seconds per second of wall time."""
     header = (f"{'scenario':<14}{'updates':>9}{'seconds':>9}{'updates/s':>11}{'req/update':>12}"
-              f"{'p50 ms':>9}{'p95 ms':>9}{'bot cpu':>9}{'tg cpu':>8}")
+              f"{'p50 ms':>9}{'p95 ms':>9}{'bot cpu':>9}{'cpu ms/upd':>12}{'tg cpu':>8}")
     print(header)
     print("-" * len(header))
     for r in results:
         per_update = r.requests / r.updates if r.updates else 0.0
         bot_cpu = f"{r.bot_cpu / r.seconds:.2f}" if r.bot_cpu is not None and r.seconds else "-"
+        cost = f"{r.cpu_per_update * 1000:.2f}" if r.cpu_per_update is not None else "-"
         tg_cpu = f"{r.telegram_cpu / r.seconds:.2f}" if r.seconds else "-"
+        p50, p95 = (_percentile(r.latencies, q) * 1000 for q in (50, 95))
         print(f"{r.scenario:<14}{r.updates:>9}{r.seconds:>9.2f}{r.rate:>11.1f}{per_update:>12.2f}"
-              f"{_percentile(r.latencies, 50) * 1000:>9.1f}{_percentile(r.latencies, 95) * 1000:>9.1f}"
-              f"{bot_cpu:>9}{tg_cpu:>8}")
+              f"{p50:>9.1f}{p95:>9.1f}{bot_cpu:>9}{cost:>12}{tg_cpu:>8}")
     for r in results:
         if r.updates:
             calls = ", ".join(f"{m} {n / r.updates:.2f}" for m, n in sorted(r.methods.items()))
@@ -495,10 +521,36 @@ def print_table(results: Sequence[Result]) -> None:
             print(f"  {r.scenario} requests per update: {calls}{refused}")
 
 
+def machine_note() -> str:
+    """The machine's load before a run: other work on a small machine skews every figure."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return ""
+    note = f"1-minute load average {load:.2f} on {os.cpu_count()} cores"
+    # The bot and the fake server each want a core; anything else running competes with them.
+    if load > 0.5:
+        note += " (other work is running: expect lower, noisier figures)"
+    return note
+
+
+def client_note() -> str:
+    """A caveat about python-telegram-bot's default HTTP client (httpx) in this environment."""
+    import importlib.util
+
+    if importlib.util.find_spec("sniffio") is None:
+        # httpcore imports sniffio inside every request; without it each request pays for a
+        # failed import (a search of sys.path).
+        return ("sniffio is not installed: every httpx request (the echo bot's) pays for a"
+                " failed import")
+    return ""
+
+
 def print_failures(result: Result, limit: int = 5) -> None:
     """The first few conversations that did not complete."""
     if not result.failures:
         return
+    sys.stdout.flush()  # keep the report and the errors in order when both go to one file
     print(f"{result.scenario}: {len(result.failures)} of {result.conversations} conversations"
           " did not complete:", file=sys.stderr)
     for failure in result.failures[:limit]:

@@ -26,8 +26,11 @@ from bench._common import (  # noqa: E402
     Conversation,
     Exchange,
     Result,
+    cancel_on_sigterm,
+    client_note,
     command,
     lacks_button,
+    machine_note,
     press,
     print_failures,
     print_table,
@@ -45,7 +48,7 @@ PROVINCE = "Kampot"  # found by its English name whatever the member's language
 
 
 def registration(number: int) -> tuple[str, list[Exchange]]:
-    """Member `number`'s whole registration, in Khmer or English by turns; returns (language, steps).
+    """Member `number`'s registration, in Khmer or English by turns: (language, steps).
 
     Each step says what the bot's answer must show before the member goes on: the screen of the
     next question, found by callback_data so the check does not depend on the wording.
@@ -115,57 +118,84 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     only.add_argument("--app-only", action="store_true", help="run only the registration")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds a user waits for one answer before giving up (default: 60)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run both scenarios this many times, alternating (default: 1)")
     args = parser.parse_args(argv)
-    if args.members < 1:
-        parser.error("--members must be at least 1")
+    if args.members < 1 or args.rounds < 1:
+        parser.error("--members and --rounds must be at least 1")
+    if args.concurrency is not None and args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
     return args
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Both scenarios one after the other, each against a fresh server; returns the exit code."""
+    """Echo then registration, each on a fresh server, `rounds` times; returns the exit code."""
+    cancel_on_sigterm()
     concurrency = args.concurrency or args.members
+    machine = machine_note()
+    client = client_note()
     per_member = len(registration(0)[1])
     results: list[Result] = []
-    registered = None
+    registered: list[int] = []
+    died: BotDied | None = None
     with tempfile.TemporaryDirectory(prefix="sahakor-bench-") as tmp:
-        workdir = Path(tmp)
         try:
-            if not args.app_only:
-                results.append(await run_scenario(
-                    "echo", ECHO_COMMAND, echoes(args.members, per_member),
-                    workdir=workdir / "echo", settings={}, concurrency=concurrency,
-                    timeout=args.timeout))
-            if not args.echo_only:
-                database = workdir / "registration" / "sahakor.sqlite3"
-                results.append(await run_scenario(
-                    "registration", APP_COMMAND, registrations(args.members),
-                    workdir=workdir / "registration", concurrency=concurrency,
-                    timeout=args.timeout, settings={
-                        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-                        "LOG_LEVEL": "WARNING"}))
-                registered = count_registered(database)
+            for round_number in range(1, args.rounds + 1):
+                suffix = f" {round_number}" if args.rounds > 1 else ""
+                workdir = Path(tmp) / f"round-{round_number}"
+                if not args.app_only:
+                    results.append(await run_scenario(
+                        "echo" + suffix, ECHO_COMMAND, echoes(args.members, per_member),
+                        workdir=workdir / "echo", settings={}, concurrency=concurrency,
+                        timeout=args.timeout))
+                if not args.echo_only:
+                    database = workdir / "registration" / "sahakor.sqlite3"
+                    results.append(await run_scenario(
+                        "registration" + suffix, APP_COMMAND, registrations(args.members),
+                        workdir=workdir / "registration", concurrency=concurrency,
+                        timeout=args.timeout, settings={
+                            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+                            "LOG_LEVEL": "WARNING"}))
+                    registered.append(count_registered(database))
         except BotDied as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+            died = exc  # still report what was measured before
 
-    print(f"{args.members} members, {per_member} updates each, concurrency {concurrency}")
+    print(f"{args.members} members, {per_member} updates each, concurrency {concurrency}"
+          + (f"; before the run: {machine}" if machine else ""))
+    if client:
+        print(f"note: {client}")
     print_table(results)
-    rates = {r.scenario: r.rate for r in results}
-    if rates.get("echo") and "registration" in rates:
-        ratio = rates["registration"] / rates["echo"]
+    echo = [r for r in results if r.scenario.startswith("echo") and r.rate]
+    app = [r for r in results if r.scenario.startswith("registration") and r.rate]
+    if echo and app:
+        # Over several rounds the best of each is the one least disturbed by other work.
+        ratio = max(r.rate for r in app) / max(r.rate for r in echo)
         verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
-        print(f"ratio registration ÷ echo: {ratio:.2f} (target ≥ {TARGET_RATIO:.2f}: {verdict})")
-    if registered is not None:
-        print(f"registered members in the SQLite file: {registered} of {args.members}")
+        best = ", best of each" if args.rounds > 1 else ""
+        print(f"ratio registration ÷ echo: {ratio:.2f}{best} (target ≥ {TARGET_RATIO:.2f}:"
+              f" {verdict})")
+        costs = ([r.cpu_per_update for r in echo if r.cpu_per_update],
+                 [r.cpu_per_update for r in app if r.cpu_per_update])
+        if all(costs):
+            # Less disturbed by other work than wall time: what the ratio would be were both
+            # bots busy all the time.
+            print(f"  the same from bot CPU per update: {min(costs[0]) / min(costs[1]):.2f}")
+    if registered:
+        print("registered members in the SQLite file: "
+              + ", ".join(str(count) for count in registered) + f" of {args.members}")
 
-    failed = False
+    failed = died is not None
+    if died is not None:
+        sys.stdout.flush()
+        print(f"error: {died}", file=sys.stderr)
     for result in results:
         print_failures(result)
         failed |= result.completed != result.conversations
-    if registered is not None and registered != args.members:
-        print(f"error: {args.members - registered} members are not registered in the database",
-              file=sys.stderr)
-        failed = True
+    for count in registered:
+        if count != args.members:
+            print(f"error: {args.members - count} members are not registered in the database",
+                  file=sys.stderr)
+            failed = True
     return 1 if failed else 0
 
 
@@ -174,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         return asyncio.run(run(args))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted", file=sys.stderr)
         return 130
 
 

@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.db import Database, is_sqlite
 from bot.http import AiohttpRequest
 from bot.models import Delivery
-from bot.services import outbox
+from bot.services import outbox, polls
 from bot.services.outbox import BLOCKED, FAILED, PENDING, SENT, Claimed, Outcome
 
 log = logging.getLogger("sahakor.delivery")
@@ -157,6 +157,10 @@ class DeliveryWorker:
         now = self.clock.now()
         async with self.db.session() as session:
             await outbox.record(session, list(outcomes), now)
+            sent_polls = [polls.SentPoll(row.delivery_id, o.chat_id, o.telegram_message_id, o.poll_id)
+                          for row, o in zip(claimed, outcomes, strict=True) if o.poll_id is not None]
+            if sent_polls:
+                await polls.record_sent(session, sent_polls, now)
             done = await outbox.finish_done(session, {c.delivery_id for c in claimed}, now)
         await self._report({c.delivery_id for c in claimed}, set(done))
         async with self.window_done:
@@ -205,7 +209,9 @@ class DeliveryWorker:
             return self._retry(row, str(exc) or type(exc).__name__)
         except TelegramError as exc:
             return Outcome(row.id, FAILED, row.chat_id, error=str(exc))
-        return Outcome(row.id, SENT, row.chat_id, telegram_message_id=message.message_id)
+        poll = getattr(message, "poll", None)
+        return Outcome(row.id, SENT, row.chat_id, telegram_message_id=message.message_id,
+                       poll_id=poll.id if poll is not None else None)
 
     def _retry(self, row: Claimed, error: str, delay: float | None = None) -> Outcome:
         if row.attempts >= self.limits.max_attempts:
@@ -217,6 +223,11 @@ class DeliveryWorker:
     async def _deliver(self, chat_id: int, piece: dict):
         markup = render_markup(piece.get("buttons"))
         text = piece.get("text") or ""
+        if piece.get("poll"):
+            # A native poll: answers come back as poll_answer updates naming the poll's id.
+            poll = piece["poll"]
+            return await self.bot.send_poll(chat_id, poll["question"], poll["options"], is_anonymous=False,
+                                            reply_markup=markup)
         if piece.get("document"):
             return await self.bot.send_document(chat_id, piece["document"], caption=text or None,
                                                 parse_mode=ParseMode.HTML, reply_markup=markup)

@@ -11,10 +11,29 @@ def register_all(app: Application) -> None:
     Group -1 drops updates that were already handled. In group 0 the first matching handler wins, so
     commands and buttons come first and the catch-alls for typed text and unknown buttons come last.
     """
-    from handlers import admin, profile, registration, system
+    from handlers import (
+        admin,
+        attendance_report,
+        briefs,
+        broadcasts,
+        checkin,
+        consultations,
+        events_admin,
+        groups,
+        polls,
+        profile,
+        registration,
+        reminders,
+        rsvp,
+        surveys,
+        system,
+    )
 
     system.register(app)
     registration.register(app)
     profile.register(app)
     admin.register(app)
+    for feature in (reminders, rsvp, broadcasts, briefs, checkin, attendance_report, events_admin, groups,
+                    consultations, surveys, polls):
+        feature.register(app)
     registration.register_fallbacks(app)

@@ -67,3 +67,16 @@ def tr(member: Member | None, update: Update | None = None) -> Translator:
 async def answer_stale(update: Update, _: Translator) -> None:
     """Tells the member a button is no longer in use (an old message, or data we did not make)."""
     await update.callback_query.answer(_("This button is no longer active."), show_alert=False)
+
+
+async def require_coordinator(update: Update, context: AppContext) -> Translator | None:
+    """The coordinator's translator; for anyone else, says the action is for coordinators and returns None."""
+    member = await load_member(context, update.effective_user.id)
+    _ = tr(member, update)
+    if await is_coordinator(context, update.effective_user.id):
+        return _
+    if update.callback_query:
+        await update.callback_query.answer(_("This is for coordinators only."), show_alert=True)
+    else:
+        await reply(update, _("This command is for coordinators only."))
+    return None

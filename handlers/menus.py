@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 MEMBER_COMMANDS = (
     ("events", N_("upcoming events and your answers")),
+    ("groups", N_("working groups you can join")),
+    ("surveys", N_("open surveys for you to answer")),
+    ("briefs", N_("recent policy briefs")),
     ("profile", N_("see or correct your details")),
     ("language", N_("change the language")),
     ("help", N_("show this help")),
@@ -26,6 +29,14 @@ COORDINATOR_COMMANDS = (
     ("newevent", N_("create an event and invite members")),
     ("checkin", N_("check people in at an event, or add walk-ins")),
     ("report", N_("attendance report of an event")),
+    ("newgroup", N_("create a working group")),
+    ("consult", N_("open a consultation and gather needs by theme")),
+    ("inputs", N_("see, sort and export consultation inputs")),
+    ("newsurvey", N_("create a survey from an XLSForm or in the chat")),
+    ("poll", N_("send a quick poll")),
+    ("results", N_("results of surveys and polls")),
+    ("broadcast", N_("send an announcement to members")),
+    ("newbrief", N_("push a finished policy brief")),
     ("members", N_("member counts and the member list")),
     ("coordinators", N_("list, add or remove coordinators")),
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -27,6 +29,8 @@ from handlers import deeplinks, drafts, menus
 from handlers.common import answer_stale, button, keyboard, load_member, pairs, reply, show, tr
 
 PROVINCES_PER_PAGE = 10
+# Members see dates in Cambodia's time; events carry their own zone.
+DEFAULT_ZONE = ZoneInfo("Asia/Phnom_Penh")
 FIELD_LABELS = {
     Step.NAME: N_("Name"),
     Step.GENDER: N_("Gender"),
@@ -161,7 +165,8 @@ def summary_screen(member: Member, _: Translator) -> tuple[str, object]:
 def profile_screen(member: Member, _: Translator) -> tuple[str, object]:
     status = _("You receive announcements.") if member.receives_announcements else _(
         "You have paused announcements. Send /start to receive them again.")
-    text = _("<b>Your profile</b>") + "\n\n" + profile_lines(member, _) + "\n\n" + status
+    since = _("Member since {date}.").format(date=_.date(member.registered_at, DEFAULT_ZONE)) if member.registered_at else ""
+    text = _("<b>Your profile</b>") + "\n\n" + profile_lines(member, _) + "\n\n" + "\n".join(filter(None, [since, status]))
     rows = [*edit_buttons(_), [button("🌐 " + _("Language"), "lang:menu"), button("🗑 " + _("Delete my data"), "me:delete")]]
     return text, keyboard(rows)
 
@@ -170,6 +175,9 @@ def help_text(_: Translator, *, coordinator: bool = False) -> str:
     lines = [
         _("Here is what you can do:"),
         "/events — " + _("upcoming events and your answers"),
+        "/groups — " + _("working groups you can join"),
+        "/surveys — " + _("open surveys for you to answer"),
+        "/briefs — " + _("recent policy briefs"),
         "/profile — " + _("see or correct your details"),
         "/language — " + _("change the language"),
         "/stop — " + _("pause announcements"),
@@ -185,6 +193,16 @@ def help_text(_: Translator, *, coordinator: bool = False) -> str:
             "/events — " + _("your events, with answers and check-ins"),
             "/checkin — " + _("check people in at an event, or add walk-ins"),
             "/report — " + _("attendance report of an event"),
+            "/groups — " + _("working groups: interest, approvals and the funnel"),
+            "/newgroup — " + _("create a working group"),
+            "/consult — " + _("open a consultation and gather needs by theme"),
+            "/inputs — " + _("see, sort and export consultation inputs"),
+            "/newsurvey — " + _("create a survey from an XLSForm or in the chat"),
+            "/poll — " + _("send a quick poll"),
+            "/results — " + _("results of surveys and polls"),
+            "/broadcast — " + _("send an announcement to members"),
+            "/broadcasts — " + _("scheduled and recent announcements"),
+            "/newbrief — " + _("push a finished policy brief"),
             "/members — " + _("member counts and the member list"),
             "/coordinators — " + _("list, add or remove coordinators"),
         ]
@@ -236,12 +254,12 @@ async def show_current(update: Update, member: Member, *, new_message: bool = Fa
 
 
 INVALID_REASONS = {
-    "empty": "That was empty. Please type some text.",
-    "too_long": "That is too long. Please keep it under {limit} characters.",
-    "phone": "That does not look like a phone number. Please type only digits, for example 012 345 678, or use the buttons.",
-    "choice": "Please choose one of the buttons.",
-    "stale": "This button is no longer active.",
-    "language": "Please choose one of the buttons.",
+    "empty": N_("That was empty. Please type some text."),
+    "too_long": N_("That is too long. Please keep it under {limit} characters."),
+    "phone": N_("That does not look like a phone number. Please type only digits, for example 012 345 678, or use the buttons."),
+    "choice": N_("Please choose one of the buttons."),
+    "stale": N_("This button is no longer active."),
+    "language": N_("Please choose one of the buttons."),
 }
 
 
@@ -258,7 +276,7 @@ async def start(update: Update, context: AppContext) -> None:
     payload = context.args[0] if context.args else None
     async with context.unit_of_work() as session:
         member, created = await members.start(session, telegram_id=update.effective_user.id, payload=payload,
-                                              now=context.now())
+                                              now=context.now(), language=tr(None, update).language)
         resumed = False
         if member.registered_at is not None:
             resumed = not member.receives_announcements

@@ -83,14 +83,16 @@ async def register_after_start(user, _) -> None:
 
 async def test_command_menus_are_set_per_language_and_for_coordinators(bot, telegram, db):
     default = [c["command"] for c in telegram.commands()]
-    assert default == ["events", "profile", "language", "help", "stop", "delete"]
+    assert default == ["events", "groups", "surveys", "briefs", "profile", "language", "help", "stop", "delete"]
     khmer = telegram.commands(language_code="km")
-    assert khmer[1]["description"] == km("see or correct your details")
+    assert khmer[4]["description"] == km("see or correct your details")
     coordinator = telegram.user(COORDINATOR_ID, "Coordinator")
     await register(coordinator, km)
     menu = telegram.commands({"type": "chat", "chat_id": COORDINATOR_ID})
-    assert [c["command"] for c in menu] == ["events", "profile", "language", "help", "stop", "delete", "newevent",
-                                            "checkin", "report", "members", "coordinators"]
+    assert [c["command"] for c in menu] == ["events", "groups", "surveys", "briefs", "profile", "language", "help",
+                                            "stop", "delete", "newevent", "checkin", "report", "newgroup", "consult",
+                                            "inputs", "newsurvey", "poll", "results", "broadcast", "newbrief",
+                                            "members", "coordinators"]
     assert menu[-1]["description"] == km("list, add or remove coordinators")
 
 

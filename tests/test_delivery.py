@@ -96,8 +96,9 @@ async def test_a_delivery_reaches_each_member_in_their_language_and_reports_to_t
         [message] = telegram.messages(i)
         assert message.text == CONTENT["km" if i % 2 else "en"]["text"]
     assert await statuses(db, delivery_id) == Counter({"sent": 40})
-    report = telegram.messages(COORDINATOR_ID)[-1].text
-    assert en("Delivery report") in report and en("Delivered: {count}").format(count="40") in report
+    delivered = en("Delivered: {count}").format(count="40")
+    await telegram.wait_for(lambda: any(delivered in (m.text or "") for m in telegram.messages(COORDINATOR_ID)))
+    assert en("Delivery report") in telegram.messages(COORDINATOR_ID)[-1].text
 
 
 async def test_blocked_members_are_marked_unreachable_and_never_retried_and_errors_are_recorded(bot, telegram, db, clock):

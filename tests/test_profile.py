@@ -15,6 +15,7 @@ async def test_profile_shows_the_members_details_and_edits_one_field(bot, telegr
     await user.command("profile")
     assert en("<b>Your profile</b>").replace("<b>", "").replace("</b>", "") in user.last.text
     assert "Sreymom" in user.last.text and "Kampot" in user.last.text
+    assert en("Member since {date}.").format(date="December 1, 2024") in user.last.text
 
     await user.press("✏️ " + en("Name"))
     await user.send("Sreymom Ly")

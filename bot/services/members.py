@@ -30,12 +30,16 @@ async def get(session: AsyncSession, telegram_id: int) -> Member | None:
     return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
 
 
-async def start(session: AsyncSession, *, telegram_id: int, payload: str | None, now: datetime) -> tuple[Member, bool]:
-    """Finds or creates the member who sent /start; keeps a deep-link payload for later. Returns (member, created)."""
+async def start(session: AsyncSession, *, telegram_id: int, payload: str | None, now: datetime,
+                language: str = "en") -> tuple[Member, bool]:
+    """Finds or creates the member who sent /start; keeps a deep-link payload for later. Returns (member, created).
+
+    A newcomer's language starts as their Telegram app's, until they choose one.
+    """
     member = await get(session, telegram_id)
     created = member is None
     if member is None:
-        member = Member(telegram_id=telegram_id, language="en", step=Step.LANGUAGE, editing=False,
+        member = Member(telegram_id=telegram_id, language=language if language in LANGUAGES else "en", step=Step.LANGUAGE, editing=False,
                         receives_announcements=True, reachable=True, created_at=now, updated_at=now)
         session.add(member)
     if payload:

@@ -113,6 +113,8 @@ class Outcome:
     telegram_message_id: int | None = None
     error: str | None = None
     retry_at: datetime | None = None
+    # Telegram's id of a poll that was sent (answers to it name this id, not the message).
+    poll_id: str | None = None
 
 
 async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
@@ -177,6 +179,13 @@ async def progress(session: AsyncSession, delivery_id: int) -> Progress | None:
         and_(OutboxMessage.delivery_id == delivery_id, OutboxMessage.status == FAILED)).group_by(OutboxMessage.error))
     return Progress(delivery_id=delivery_id, total=delivery.total, by_status=Counter(dict(rows.all())),
                     errors=Counter({e or "": n for e, n in errors}), status=delivery.status)
+
+
+async def recent(session: AsyncSession, *, kind: str, limit: int = 10) -> list[Delivery]:
+    """The latest deliveries of one kind, scheduled ones included, newest first."""
+    rows = await session.scalars(select(Delivery).where(Delivery.kind == kind)
+                                 .order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit))
+    return list(rows)
 
 
 RETRY_BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))

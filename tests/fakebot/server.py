@@ -35,16 +35,20 @@ _NOT_DELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "messa
 _INT_PARAMS = frozenset({
     "chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "message_thread_id",
     "user_id", "reply_to_message_id", "from_chat_id", "until_date",
+    "member_limit", "expire_date", "duration",
 })
 _BOOL_PARAMS = frozenset({
     "show_alert", "disable_notification", "protect_content", "drop_pending_updates",
     "disable_web_page_preview", "allow_sending_without_reply", "has_spoiler",
     "disable_content_type_detection", "show_caption_above_media", "allow_paid_broadcast",
     "for_channels",
+    "creates_join_request",
+    "is_anonymous", "allows_multiple_answers", "is_closed",
 })
 _JSON_PARAMS = frozenset({
     "reply_markup", "entities", "caption_entities", "scope", "commands", "menu_button",
     "allowed_updates", "link_preview_options", "reply_parameters",
+    "options",
 })
 
 _CHAT_ACTIONS = frozenset({
@@ -337,6 +341,7 @@ class Msg:
     document: tuple[str, bytes] | None  # (filename, content) of a sendDocument
     method: str  # sendMessage / sendDocument / ...
     photo: tuple[str, bytes] | None = None  # (filename, content) of a sendPhoto
+    voice: tuple[str, bytes] | None = None  # (filename, content) of a sendVoice
     plain_text: str | None = None  # what the user sees: tags removed, entities decoded
     entities: list[dict] = field(default_factory=list)
     date: int = 0
@@ -484,6 +489,12 @@ class FakeTelegram:
         self._open_queries: set[str] = set()
         self._callback_seq = 0
         self._faults: dict[str, deque[_Fault]] = {}
+        self._polls: dict[str, dict] = {}  # poll id -> the Poll object of a sent poll
+        self._poll_votes: dict[str, dict[int, list[int]]] = {}  # poll id -> user -> chosen options
+        # Group chats: chat -> user id -> ChatMember object (the bot's own status included).
+        self._chat_members: dict[int, dict[int, dict]] = {}
+        # Invite links the bot created: link -> ChatInviteLink object plus its chat and use count.
+        self.invite_links: dict[str, dict] = {}
 
         self._updates: deque[dict] = deque()
         self._delivered: set[int] = set()
@@ -515,6 +526,12 @@ class FakeTelegram:
             ("sendDocument", self._send_document), ("sendPhoto", self._send_photo),
             ("sendChatAction", self._send_chat_action), ("getFile", self._get_file),
             ("close", self._true), ("logOut", self._true),
+            ("sendVoice", self._send_voice), ("getChat", self._get_chat),
+            ("sendPoll", self._send_poll), ("stopPoll", self._stop_poll),
+            ("getChatMember", self._get_chat_member),
+            ("getChatAdministrators", self._get_chat_administrators),
+            ("createChatInviteLink", self._create_chat_invite_link),
+            ("revokeChatInviteLink", self._revoke_chat_invite_link),
             ("setChatMenuButton", self._set_chat_menu_button),
             ("getChatMenuButton", self._get_chat_menu_button),
             ("setMyDescription", self._set_description("description")),
@@ -669,6 +686,20 @@ class FakeTelegram:
                         self._blocked.add(chat["id"])
                     elif status == "member":
                         self._blocked.discard(chat["id"])
+                else:
+                    self._remember_member(chat["id"], member.get("new_chat_member"))
+        changed = update.get("chat_member")
+        if changed:
+            chat = changed.get("chat") or {}
+            if chat.get("id") is not None:
+                self._chats[chat["id"]] = chat
+                self._remember_member(chat["id"], changed.get("new_chat_member"))
+
+    def _remember_member(self, chat_id: int, member: dict | None) -> None:
+        """Keep someone's (or the bot's) status in a group chat, for getChatMember."""
+        user_id = ((member or {}).get("user") or {}).get("id")
+        if user_id is not None:
+            self._chat_members.setdefault(chat_id, {})[user_id] = copy.deepcopy(member)
 
     def _wake_pollers(self) -> None:
         """Wake every waiting getUpdates (each waits on the event current when it started)."""
@@ -1041,7 +1072,8 @@ class FakeTelegram:
                        parse_mode: str | None, plain: str | None, entities: list[dict],
                        markup: dict | None, reply_to: dict | None = None,
                        document: tuple[str, bytes] | None = None,
-                       photo: tuple[str, bytes] | None = None) -> Msg:
+                       photo: tuple[str, bytes] | None = None,
+                       voice: tuple[str, bytes] | None = None) -> Msg:
         """Record a new bot message and build the Message object Telegram returns."""
         message_id = self.next_message_id(chat_id)
         now = int(time.time())
@@ -1055,7 +1087,7 @@ class FakeTelegram:
             raw["reply_markup"] = {"inline_keyboard": markup["inline_keyboard"]}
         msg = Msg(message_id=message_id, chat_id=chat_id, text=text, parse_mode=parse_mode,
                   reply_markup=markup, document=document, method=method, photo=photo,
-                  plain_text=plain, entities=entities, date=now, raw=raw)
+                  plain_text=plain, entities=entities, date=now, raw=raw, voice=voice)
         history = self._history.setdefault(chat_id, {})
         history[message_id] = msg
         if self.history_limit is not None and len(history) > self.history_limit:
@@ -1466,6 +1498,183 @@ class FakeTelegram:
             raise _bad("invalid file_id")
         return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
                 "file_size": len(stored.content), "file_path": stored.path}
+
+    def _send_voice(self, params: dict) -> dict:
+        """sendVoice (upload, attach://, file_id or URL)."""
+        chat_id = self._target_chat(params)
+        caption, plain, entities = self._caption(params)
+        markup = self._markup(params.get("reply_markup"))
+        reply_to = self._check_reply_target(chat_id, params)
+        stored = self._input_file(params, "voice", "voices")
+        self._rate_limit(chat_id)
+        voice: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                                 "duration": params.get("duration") or 0,
+                                 "mime_type": stored.mime_type or "audio/ogg",
+                                 "file_size": len(stored.content)}
+        content: dict[str, Any] = {"voice": voice}
+        self._add_caption(content, plain, entities)
+        return self._store_message("sendVoice", chat_id, content, text=caption,
+                                   parse_mode=params.get("parse_mode"), plain=plain,
+                                   entities=entities, markup=markup, reply_to=reply_to,
+                                   voice=(stored.name, stored.content)).raw
+
+    def _send_poll(self, params: dict) -> dict:
+        """sendPoll with Telegram's limits: question 1-300 characters, 2-12 options of 1-100."""
+        chat_id = self._target_chat(params)
+        question = params.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise _bad("poll question must be non-empty")
+        if utf16_len(question) > 300:
+            raise _bad("poll question length must not exceed 300")
+        options = params.get("options")
+        if not isinstance(options, list):
+            raise _bad("can't parse options JSON object")
+        texts = [o.get("text") if isinstance(o, dict) else o for o in options]
+        if not 2 <= len(texts) <= 12:
+            raise _bad("poll must have at least 2 option" if len(texts) < 2 else "poll can't have more than 12 options")
+        for text in texts:
+            if not isinstance(text, str) or not text.strip() or utf16_len(text) > 100:
+                raise _bad("poll options length must not exceed 100")
+        markup = self._markup(params.get("reply_markup"))
+        self._rate_limit(chat_id)
+        poll_id = str(5_000_000_000_000 + len(self._polls) + 1)
+        poll = {"id": poll_id, "question": question, "total_voter_count": 0, "is_closed": False,
+                "is_anonymous": params.get("is_anonymous", True) is not False,
+                "type": params.get("type") or "regular",
+                "allows_multiple_answers": bool(params.get("allows_multiple_answers")),
+                "allows_revoting": True, "members_only": False,
+                "options": [{"text": text, "voter_count": 0, "persistent_id": str(index)}
+                            for index, text in enumerate(texts)]}
+        self._polls[poll_id] = poll
+        self._poll_votes[poll_id] = {}
+        return self._store_message("sendPoll", chat_id, {"poll": poll}, text=question, parse_mode=None,
+                                   plain=question, entities=[], markup=markup).raw
+
+    def _stop_poll(self, params: dict) -> dict:
+        """stopPoll: closes the poll of a message the bot sent; a closed poll can't be stopped again."""
+        chat_id = self._target_chat(params)
+        msg = self._history.get(chat_id, {}).get(params.get("message_id"))
+        if msg is None or msg.method != "sendPoll":
+            raise _bad("message with poll to stop not found")
+        poll = self._polls[msg.raw["poll"]["id"]]
+        if poll["is_closed"]:
+            raise _bad("poll has already been closed")
+        poll["is_closed"] = True
+        msg.raw["poll"] = copy.deepcopy(poll)
+        return copy.deepcopy(poll)
+
+    def poll(self, poll_id: str) -> dict | None:
+        """The current state of a poll the bot sent (votes counted, closed or not)."""
+        poll = self._polls.get(poll_id)
+        return copy.deepcopy(poll) if poll is not None else None
+
+    def record_vote(self, poll_id: str, user_id: int, option_ids: list[int]) -> None:
+        """Apply a user's vote to a poll as Telegram's client would (refused on a closed poll)."""
+        poll = self._polls.get(poll_id)
+        if poll is None:
+            return  # a poll the server never sent: a forged poll_answer, passed through as is
+        if poll["is_closed"]:
+            raise AssertionError(f"poll {poll_id} is closed: Telegram apps don't let anyone vote")
+        votes = self._poll_votes[poll_id]
+        votes[user_id] = list(option_ids)
+        if not option_ids:
+            del votes[user_id]
+        for index, option in enumerate(poll["options"]):
+            option["voter_count"] = sum(1 for chosen in votes.values() if index in chosen)
+        poll["total_voter_count"] = len(votes)
+
+    def _group_chat(self, params: dict) -> int:
+        """The group or supergroup a chat-management call addresses."""
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int) or chat_id not in self._chats:
+            raise _bad("chat not found")
+        return chat_id
+
+    def _get_chat(self, params: dict) -> dict:
+        """getChat: the chat as the bot knows it (ChatFullInfo)."""
+        chat_id = self._group_chat(params)
+        chat = copy.deepcopy(self._chats[chat_id])
+        chat.setdefault("type", "private")
+        chat.update({"accent_color_id": 0, "max_reaction_count": 11})
+        return chat
+
+    def _user_object(self, user_id: int) -> dict:
+        """A User object for someone the server knows (or a placeholder)."""
+        if user_id == self.bot_id:
+            return self.bot_user
+        fake = self._users.get(user_id)
+        return fake.user_dict if fake else {"id": user_id, "is_bot": False, "first_name": "User"}
+
+    def _get_chat_member(self, params: dict) -> dict:
+        """getChatMember: what updates said about that user in that chat ('left' if nothing)."""
+        chat_id = self._group_chat(params)
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int):
+            raise _bad("user not found")
+        if self._chats[chat_id].get("type") == "private":
+            status = "member" if user_id in (chat_id, self.bot_id) else "left"
+            return {"status": status, "user": self._user_object(user_id)}
+        known = self._chat_members.get(chat_id, {}).get(user_id)
+        return copy.deepcopy(known) if known else {"status": "left", "user": self._user_object(user_id)}
+
+    def _get_chat_administrators(self, params: dict) -> list[dict]:
+        """getChatAdministrators: the creator and administrators seen so far."""
+        chat_id = self._group_chat(params)
+        return [copy.deepcopy(m) for m in self._chat_members.get(chat_id, {}).values()
+                if m.get("status") in ("creator", "administrator")]
+
+    def _bot_can_invite(self, chat_id: int) -> bool:
+        """Whether the bot is an administrator allowed to invite users in that chat."""
+        me = self._chat_members.get(chat_id, {}).get(self.bot_id) or {}
+        return me.get("status") == "creator" or (me.get("status") == "administrator"
+                                                 and bool(me.get("can_invite_users")))
+
+    def _create_chat_invite_link(self, params: dict) -> dict:
+        """createChatInviteLink: an additional link (never the primary one), with Telegram's checks."""
+        chat_id = self._group_chat(params)
+        if self._chats[chat_id].get("type") == "private":
+            raise _bad("chat not found")
+        if not self._bot_can_invite(chat_id):
+            raise _bad("not enough rights to manage chat invite link")
+        name = params.get("name")
+        if name is not None and len(str(name)) > 32:
+            raise _bad("INVITE_LINK_NAME_INVALID")
+        limit = params.get("member_limit")
+        if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= 99999):
+            raise _bad("MEMBER_LIMIT_INVALID")
+        if limit is not None and params.get("creates_join_request"):
+            raise _bad("member_limit can't be specified for links that create join requests")
+        link = f"https://t.me/+FakeInvite{len(self.invite_links) + 1:06d}"
+        invite: dict[str, Any] = {"invite_link": link, "creator": self.bot_user,
+                                  "creates_join_request": bool(params.get("creates_join_request")),
+                                  "is_primary": False, "is_revoked": False}
+        for key in ("name", "expire_date", "member_limit"):
+            if params.get(key) is not None:
+                invite[key] = params[key]
+        self.invite_links[link] = {**invite, "chat_id": chat_id, "uses": 0}
+        return invite
+
+    def _revoke_chat_invite_link(self, params: dict) -> dict:
+        """revokeChatInviteLink."""
+        chat_id = self._group_chat(params)
+        stored = self.invite_links.get(str(params.get("invite_link") or ""))
+        if stored is None or stored["chat_id"] != chat_id:
+            raise _bad("INVITE_HASH_EXPIRED")
+        stored["is_revoked"] = True
+        return {k: v for k, v in stored.items() if k not in ("chat_id", "uses")}
+
+    def use_invite_link(self, link: str, chat_id: int) -> dict:
+        """A user joins by a link: refused like Telegram when revoked, for another chat or used up."""
+        stored = self.invite_links.get(link)
+        if stored is None or stored["chat_id"] != chat_id:
+            raise AssertionError(f"invite link {link!r} does not lead to chat {chat_id}")
+        if stored["is_revoked"]:
+            raise AssertionError(f"invite link {link!r} was revoked")
+        limit = stored.get("member_limit")
+        if limit is not None and stored["uses"] >= limit:
+            raise AssertionError(f"invite link {link!r} was already used {stored['uses']} times")
+        stored["uses"] += 1
+        return {k: v for k, v in stored.items() if k not in ("chat_id", "uses")}
 
 
 def _coerce(key: str, value: Any) -> Any:

@@ -154,6 +154,86 @@ class FakeUser:
             "old_chat_member": old_member, "new_chat_member": new_member,
         }})
 
+    async def send_voice(self, duration: int, *, size: int | None = None,
+                         content: bytes = b"OggS voice") -> int:
+        """A voice note (its file known to the server, so the bot can send it on); size defaults to the content's."""
+        file_id = self.server.add_file(content, "voice.ogg", "audio/ogg")
+        voice = {"file_id": file_id, "file_unique_id": f"AgADv{file_id[-6:]}", "duration": duration,
+                 "mime_type": "audio/ogg", "file_size": len(content) if size is None else size}
+        return await self.send_update({"message": self._message(voice=voice)})
+
+    async def send_document(self, content: bytes, filename: str, mime_type: str | None = None, *,
+                            size: int | None = None) -> int:
+        """A document this user sends (its file known to the server, so the bot can download it)."""
+        file_id = self.server.add_file(content, filename, mime_type)
+        document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"AgADd{file_id[-6:]}",
+                                    "file_name": filename, "file_size": len(content) if size is None else size}
+        if mime_type:
+            document["mime_type"] = mime_type
+        return await self.send_update({"message": self._message(document=document)})
+
+    async def vote(self, poll: Msg | str, option_ids: list[int]) -> int:
+        """Answer a non-anonymous poll (a poll message, or a bare poll id); [] takes the vote back."""
+        poll_id = poll if isinstance(poll, str) else poll.raw["poll"]["id"]
+        self.server.record_vote(poll_id, self.id, option_ids)
+        return await self.send_update({"poll_answer": {
+            "poll_id": poll_id, "user": self.user_dict, "option_ids": list(option_ids),
+            "option_persistent_ids": [str(i) for i in option_ids]}})
+
+    # ---- group chats -------------------------------------------------------------------------
+
+    @staticmethod
+    def group_chat(chat_id: int, title: str) -> dict:
+        """A supergroup as a Telegram Chat object."""
+        return {"id": chat_id, "type": "supergroup", "title": title}
+
+    async def add_bot_to_group(self, chat_id: int, title: str, *, admin: bool = True,
+                               can_invite_users: bool = True) -> int:
+        """This user adds the bot to a group (as an administrator by default): a my_chat_member update."""
+        bot = self.server.bot_user
+        if admin:
+            new: dict[str, Any] = {
+                "status": "administrator", "user": bot, "can_be_edited": False, "is_anonymous": False,
+                "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": True,
+                "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
+                "can_invite_users": can_invite_users, "can_post_stories": False, "can_edit_stories": False,
+                "can_delete_stories": False, "can_pin_messages": True, "can_manage_topics": False,
+            }
+        else:
+            new = {"status": "member", "user": bot}
+        return await self.send_update({"my_chat_member": {
+            "chat": self.group_chat(chat_id, title), "from": self.user_dict, "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": bot}, "new_chat_member": new,
+        }})
+
+    async def remove_bot_from_group(self, chat_id: int, title: str) -> int:
+        """This user removes the bot from a group."""
+        bot = self.server.bot_user
+        return await self.send_update({"my_chat_member": {
+            "chat": self.group_chat(chat_id, title), "from": self.user_dict, "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": bot},
+            "new_chat_member": {"status": "left", "user": bot},
+        }})
+
+    async def join_group(self, chat_id: int, title: str, *, invite_link: str | None = None) -> int:
+        """This user joins a group (by an invite link the server checks): a chat_member update."""
+        update: dict[str, Any] = {
+            "chat": self.group_chat(chat_id, title), "from": self.user_dict, "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": self.user_dict},
+            "new_chat_member": {"status": "member", "user": self.user_dict},
+        }
+        if invite_link is not None:
+            update["invite_link"] = self.server.use_invite_link(invite_link, chat_id)
+        return await self.send_update({"chat_member": update})
+
+    async def leave_group(self, chat_id: int, title: str) -> int:
+        """This user leaves a group: a chat_member update."""
+        return await self.send_update({"chat_member": {
+            "chat": self.group_chat(chat_id, title), "from": self.user_dict, "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": self.user_dict},
+            "new_chat_member": {"status": "left", "user": self.user_dict},
+        }})
+
     async def _callback(self, msg: Msg, data: str) -> int:
         """Emit a callback_query for a message, as Telegram does when a button is pressed."""
         if msg.deleted:

@@ -1,0 +1,173 @@
+"""Answers to invitations: going / maybe / can't go, the seats they take, and the waiting list.
+
+Seats are only ever taken with a conditional UPDATE on the event row (the database decides who wins
+the last seat, on SQLite and PostgreSQL alike). Writes touch the event row before any answer row, so
+two transactions never wait on each other in opposite orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Event, Member, Rsvp
+from bot.services import outbox
+
+GOING, MAYBE, NO = "going", "maybe", "no"
+ANSWERS = (GOING, MAYBE, NO)
+PROMOTED_KIND = "waitlist_promoted"
+
+# Renders the "a seat is yours" message in every language (the handler's job; services don't write words).
+PromotionContent = Callable[[Event], dict[str, dict]]
+
+
+class Status(StrEnum):
+    """Whether an answer could be taken, and if not, why."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"  # no such event (a forged or very old button)
+    NOT_OPEN = "not_open"  # still a draft
+    CANCELLED = "cancelled"
+    CLOSED = "closed"  # the deadline (or the start) has passed
+
+
+@dataclass
+class Outcome:
+    """What became of a member's answer."""
+
+    status: Status
+    event: Event | None = None
+    answer: str | None = None
+    waitlisted: bool = False
+    # 1 for the first member waiting; None when not waiting.
+    position: int | None = None
+    changed: bool = False
+    # Members who got a seat because this answer freed one.
+    promoted: list[int] = field(default_factory=list)
+
+
+def deadline(event: Event) -> datetime:
+    """When answers stop being taken: the RSVP deadline, or the start."""
+    return event.rsvp_deadline or event.starts_at
+
+
+def availability(event: Event | None, now: datetime) -> Status:
+    """Whether the event takes answers now."""
+    if event is None:
+        return Status.NOT_FOUND
+    if event.status == "cancelled":
+        return Status.CANCELLED
+    if event.status != "published":
+        return Status.NOT_OPEN
+    if now >= deadline(event):
+        return Status.CLOSED
+    return Status.OK
+
+
+async def current(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:
+    return await session.scalar(select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.member_id == member_id))
+
+
+async def position(session: AsyncSession, rsvp: Rsvp) -> int | None:
+    """Where a waiting member stands in the queue (1 = next to get a seat)."""
+    if not rsvp.waitlisted:
+        return None
+    ahead = await session.scalar(
+        select(func.count()).select_from(Rsvp).where(
+            Rsvp.event_id == rsvp.event_id, Rsvp.waitlisted.is_(True),
+            tuple_(Rsvp.waitlisted_at, Rsvp.id) < tuple_(rsvp.waitlisted_at, rsvp.id)))
+    return ahead + 1
+
+
+async def take_seat(session: AsyncSession, event_id: int) -> bool:
+    """Takes one seat if one is free; True if this transaction won it."""
+    result = await session.execute(
+        update(Event).where(Event.id == event_id,
+                            or_(Event.capacity.is_(None), Event.seats_taken < Event.capacity))
+        .values(seats_taken=Event.seats_taken + 1).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def release_seat(session: AsyncSession, event_id: int) -> None:
+    await session.execute(
+        update(Event).where(Event.id == event_id, Event.seats_taken > 0)
+        .values(seats_taken=Event.seats_taken - 1).execution_options(synchronize_session=False))
+
+
+async def _claim_next_waiting(session: AsyncSession, event_id: int, now: datetime) -> Rsvp | None:
+    """Moves the first waiting member onto a seat already taken for them; None if nobody waits."""
+    while True:
+        candidate = await session.scalar(
+            select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.waitlisted.is_(True), Rsvp.answer == GOING)
+            .order_by(Rsvp.waitlisted_at, Rsvp.id).limit(1))
+        if candidate is None:
+            return None
+        # Conditional, in case that member changed their mind in a transaction that just committed.
+        result = await session.execute(
+            update(Rsvp).where(Rsvp.id == candidate.id, Rsvp.waitlisted.is_(True), Rsvp.answer == GOING)
+            .values(waitlisted=False, waitlisted_at=None, updated_at=now).execution_options(synchronize_session=False))
+        await session.refresh(candidate)
+        if result.rowcount == 1:
+            return candidate
+
+
+async def fill_seats(session: AsyncSession, event: Event, now: datetime, content: PromotionContent) -> list[int]:
+    """Gives free seats to waiting members in the order they asked, each told through the outbox; returns their ids."""
+    promoted = []
+    while await take_seat(session, event.id):
+        rsvp = await _claim_next_waiting(session, event.id, now)
+        if rsvp is None:
+            await release_seat(session, event.id)
+            break
+        delivery = await outbox.create(session, kind=PROMOTED_KIND, content=content(event), send_at=now,
+                                       ref_id=rsvp.id, now=now)
+        await outbox.add_query(session, delivery, select(Member.telegram_id, Member.id, Member.language)
+                               .where(Member.id == rsvp.member_id, Member.reachable.is_(True)))
+        promoted.append(rsvp.member_id)
+    await session.refresh(event, ["seats_taken"])
+    return promoted
+
+
+async def view(session: AsyncSession, *, event_id: int, member_id: int, now: datetime) -> Outcome:
+    """The event as one member sees it: whether it takes answers, and their answer and place in the queue."""
+    event = await session.get(Event, event_id)
+    rsvp = await current(session, event_id, member_id) if event is not None else None
+    if rsvp is None:
+        return Outcome(availability(event, now), event)
+    return Outcome(availability(event, now), event, rsvp.answer, rsvp.waitlisted, await position(session, rsvp))
+
+
+async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer: str, now: datetime,
+                 content: PromotionContent) -> Outcome:
+    """Records a member's answer: a seat if one is free, else the waiting list; a freed seat goes to the next waiting."""
+    if answer not in ANSWERS:
+        raise ValueError(answer)
+    event = await session.get(Event, event_id)
+    status = availability(event, now)
+    if status is not Status.OK:
+        return Outcome(status, event)
+    rsvp = await current(session, event_id, member_id)
+    seated = rsvp is not None and rsvp.answer == GOING and not rsvp.waitlisted
+    if rsvp is not None and rsvp.answer == answer:
+        return Outcome(Status.OK, event, answer, rsvp.waitlisted, await position(session, rsvp), changed=False)
+    outcome = Outcome(Status.OK, event, answer, changed=True)
+    if answer == GOING:
+        outcome.waitlisted = not await take_seat(session, event_id)
+    elif seated:
+        await release_seat(session, event_id)
+    if rsvp is None:
+        rsvp = Rsvp(event_id=event_id, member_id=member_id, created_at=now)
+        session.add(rsvp)
+    rsvp.answer, rsvp.waitlisted, rsvp.updated_at = answer, outcome.waitlisted, now
+    rsvp.waitlisted_at = now if outcome.waitlisted else None
+    await session.flush()
+    if seated:
+        outcome.promoted = await fill_seats(session, event, now, content)
+    outcome.position = await position(session, rsvp)
+    await session.refresh(event, ["seats_taken"])
+    return outcome

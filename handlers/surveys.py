@@ -1,0 +1,1331 @@
+"""Surveys: coordinators upload an XLSForm or build a short survey in the chat, choose who gets it and
+send it (now, or when an event ends); members answer one question at a time in their language;
+/results shows counts, charts and the Kobo-style export.
+
+Callback data: `sv:*` members answering, `svn:*`/`svb:*` defining, `svm:*` managing, `rs:*` results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from babel.dates import format_timedelta
+from telegram import InputFile, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import charts, exports, xlsform
+from bot.app import AppContext, Services
+from bot.event_text import title as event_title
+from bot.event_text import when as event_when
+from bot.i18n import LANGUAGES, N_, Translator, translator
+from bot.models import Draft, Event, Member, Survey
+from bot.services import drafts, surveys
+from bot.services.audience import Audience, size
+from bot.services.events import InvalidInput as InvalidMoment
+from bot.services.events import parse_moment
+from bot.services.surveys import Status, Step
+from bot.text import esc
+from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
+from handlers import deeplinks, system
+from handlers import drafts as draft_input
+from handlers.audience_picker import describe, parse, picker_screen
+from handlers.common import (
+    answer_stale,
+    button,
+    is_coordinator,
+    keyboard,
+    load_member,
+    reply,
+    require_coordinator,
+    show,
+    tr,
+)
+
+log = logging.getLogger("sahakor.surveys")
+
+ANSWER, UPLOAD, BUILDER, CLOSING = "survey", "survey_upload", "survey_builder", "survey_closing"
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "post_workshop_feedback.xlsx"
+DUE_JOB = "sv:due"
+_LOCK_KEY = "surveys:lock"
+MESSAGE_LIMIT = 3800
+PROBLEMS_SHOWN = 25
+
+# ---------------------------------------------------------------- words
+
+TYPE_HELP = {
+    "select_one": N_("Choose one answer."),
+    "select_multiple": N_("Choose all that apply, then press “Done”."),
+    "integer": N_("Type a whole number."),
+    "decimal": N_("Type a number."),
+    "date": N_("Type a date as day/month/year, for example 13/12/2024."),
+    "text": N_("Type your answer, or send a voice note."),
+}
+INVALID = {
+    "integer": N_("Please type a whole number, for example 12."),
+    "decimal": N_("Please type a number, for example 2.5."),
+    "date": N_("Please type a date as day/month/year, for example 13/12/2024."),
+    "empty": N_("That was empty. Please type your answer."),
+    "too_long": N_("That is too long. Please keep it under {limit} characters."),
+    "choose": N_("Please choose at least one answer."),
+    "buttons": N_("Please answer with the buttons."),
+    "no_voice": N_("A voice note can only answer a question that asks you to type. Please use the buttons."),
+    "voice_long": N_("That voice note is too long: at most {limit} minutes."),
+    "constraint": N_("This answer is not accepted. Please check it and try again."),
+}
+PROBLEMS = {
+    "file_size": N_("The file is larger than {limit} KB."),
+    "not_xlsx": N_("The file is not an Excel workbook (.xlsx)."),
+    "unpacked_size": N_("The workbook unpacks to more than {limit} MB."),
+    "no_survey_sheet": N_("There is no sheet named “survey”. Sheets found: {sheets}."),
+    "too_many_rows": N_("The sheet “{sheet}” has more than {limit} rows."),
+    "too_many_columns": N_("The sheet “{sheet}” has more than {limit} columns."),
+    "formula": N_("Cell {cell} holds a formula. Formulas are not run: type the value itself."),
+    "huge_cell": N_("Cell {cell} holds {length} characters; at most {limit} are allowed."),
+    "pyxform": N_("The XLSForm reader says: {detail}"),
+    "or_other": N_("“or_other” is not supported: add an “other” choice, and a text question whose relevant "
+                   "uses selected() with that choice."),
+    "repeat": N_("Repeats are not supported."),
+    "unsupported_type": N_("The question type “{type}” is not supported."),
+    "unsupported_column": N_("The column “{column}” is not supported."),
+    "no_label": N_("The question has no label."),
+    "label_too_long": N_("The label is longer than {limit} characters."),
+    "choice_column": N_("The choice list “{list}” uses the column “{column}”, which is not supported."),
+    "choice_no_label": N_("The choice “{choice}” of the list “{list}” has no label."),
+    "choice_label_too_long": N_("The choice “{choice}” of the list “{list}” is longer than {limit} characters."),
+    "too_many_choices": N_("The choice list “{list}” has more than {limit} choices."),
+    "no_choices": N_("The choice list “{list}” has no choices."),
+    "range": N_("A range must have whole-number start, end and step, giving at most {limit} buttons."),
+    "no_questions": N_("The form has no questions."),
+    "too_many_questions": N_("The form has more than {limit} questions."),
+    "expression": N_("The {column} expression can't be used ({error} {detail})."),
+    "dot_in_relevant": N_("“.” can only be used in a constraint."),
+    "unknown_reference": N_("The {column} refers to “{name}”, which is not a question of this form."),
+    "forward_reference": N_("The {column} refers to “{name}”, which is not asked before this question, "
+                            "so its answer can't be known in time."),
+    "note_reference": N_("The {column} refers to the note “{name}”, which has no answer."),
+    "not_a_choice": N_("The {column} compares “{name}” with “{value}”, which is not one of its choices."),
+    "selected_needs_select": N_("The {column} uses selected() on “{name}”, which is not a select question."),
+}
+EXPRESSION_ERRORS = {
+    "too_long": N_("too long"), "unexpected": N_("unexpected"), "incomplete": N_("incomplete"),
+    "empty": N_("empty"), "too_deep": N_("too many parentheses"), "chained": N_("two comparisons in a row"),
+    "function": N_("unsupported function"), "arguments": N_("wrong number of arguments"),
+    "selected_value": N_("selected() needs a choice name in quotes"), "date": N_("not a date"),
+}
+WARNINGS = {
+    "missing_language": N_("Questions without a label in {language}: {count}. Members reading {language} will "
+                           "see the other language."),
+    "unused_language": N_("The labels in “{language}” are not used: only English and Khmer are."),
+}
+LANGUAGE_WORDS = {"en": N_("English"), "km": N_("Khmer")}
+STATUS_WORDS = {
+    surveys.DRAFT: N_("Not sent yet"),
+    surveys.SCHEDULED: N_("Waiting for the event to end"),
+    surveys.OPEN: N_("Open"),
+    surveys.CLOSED: N_("Closed"),
+}
+BUILDER_KINDS = {"select_one": N_("🔘 Choices"), "rating": N_("⭐ Rating 1–5"), "text": N_("✍️ Free text")}
+BUILDER_INVALID = {
+    "empty": N_("That was empty. Please type some text."),
+    "lines": N_("Please write at most two lines: English, then Khmer."),
+    "too_long": N_("That is too long. Please keep it under {limit} characters."),
+    "option_format": N_("Please write each option on its own line as: English | Khmer"),
+    "option_long": N_("An option is too long: at most {limit} characters."),
+    "option_count": N_("Please give between {low} and {high} options."),
+    "option_repeated": N_("Two options are the same. Please make each one different."),
+}
+
+
+def text_in(texts: dict | None, language: str) -> str:
+    """A label in the member's language (falling back to the other)."""
+    texts = texts or {}
+    return texts.get(language) or texts.get("en") or texts.get("km") or ""
+
+
+def survey_title(survey: Survey, language: str) -> str:
+    return (survey.title_km if language == "km" else survey.title_en) or survey.title_en or survey.title_km
+
+
+def choice_label(question: dict, name: str, language: str) -> str:
+    for choice in question.get("choices", []):
+        if choice["name"] == name:
+            return text_in(choice["label"], language)
+    return name
+
+
+def closing_line(survey: Survey, _: Translator) -> str:
+    if survey.closes_at is None:
+        return _("You can change your answers while the survey is open.")
+    return _("You can change your answers until {moment}.").format(
+        moment=_.datetime(survey.closes_at, surveys.LOCAL_ZONE))
+
+
+def answer_text(question: dict, value, _: Translator) -> str:
+    """An answer as the member reads it (HTML-escaped)."""
+    if surveys.is_voice(value):
+        return "🎤 " + _("Voice note")
+    if value is None:
+        return "—"
+    kind = question["type"]
+    if kind == "select_one":
+        return esc(choice_label(question, value, _.language))
+    if kind == "select_multiple":
+        return esc(", ".join(choice_label(question, name, _.language) for name in value))
+    if kind in ("integer", "decimal", "rating"):
+        return _.number(value)
+    if kind == "date":
+        return _.date(datetime.fromisoformat(value).replace(tzinfo=surveys.LOCAL_ZONE), surveys.LOCAL_ZONE)
+    return esc(value)
+
+
+# ---------------------------------------------------------------- member screens
+
+
+def intro_text(survey: Survey, _: Translator) -> str:
+    count = surveys.asked_count(survey.questions)
+    lines = [f"📋 <b>{esc(survey_title(survey, _.language))}</b>", "",
+             _.ngettext("A short survey of {count} question. Your answers help the network plan its work.",
+                        "A short survey of {count} questions. Your answers help the network plan its work.",
+                        count).format(count=_.number(count))]
+    if survey.closes_at is not None:
+        lines.append(_("Please answer by {moment}.").format(moment=_.datetime(survey.closes_at, surveys.LOCAL_ZONE)))
+    return "\n".join(lines)
+
+
+def intro_content(survey: Survey) -> dict[str, dict]:
+    """The survey's invitation for the outbox, in every language, with its Start button."""
+    content = {}
+    for language in LANGUAGES:
+        _ = translator(language)
+        content[language] = {"text": intro_text(survey, _),
+                             "buttons": [[["▶ " + _("Start"), f"sv:start:{survey.id}"]]]}
+    return content
+
+
+def reminder_content(survey: Survey) -> dict[str, dict]:
+    """The one reminder to those who have not finished, in every language."""
+    content = {}
+    for language in LANGUAGES:
+        _ = translator(language)
+        text = _("🔔 Reminder: you have not finished the survey <b>{title}</b> yet. It only takes a few minutes.").format(
+            title=esc(survey_title(survey, language)))
+        content[language] = {"text": text, "buttons": [[["▶ " + _("Continue"), f"sv:start:{survey.id}"]]]}
+    return content
+
+
+def question_screen(step: Step, _: Translator) -> tuple[str, object]:
+    """The question being asked: its label, hint, what to do, the answer so far, and its buttons."""
+    survey, response, question = step.survey, step.response, step.question
+    index, rid = response.current, response.id
+    value = step.answers.get(question["name"])
+    heading = f"📋 {esc(survey_title(survey, _.language))}"
+    if question["type"] != "note":
+        heading += " · " + _("Question {number} of {total}").format(
+            number=_.number(surveys.position(survey.questions, index)),
+            total=_.number(surveys.asked_count(survey.questions)))
+    lines = [heading, "", f"<b>{esc(text_in(question['label'], _.language))}</b>"]
+    hint = text_in(question.get("hint"), _.language)
+    if hint:
+        lines.append(f"<i>{esc(hint)}</i>")
+    kind = question["type"]
+    if kind == "rating":
+        values = xlsform.rating_values(question)
+        lines += ["", _("Choose a number from {low} to {high}.").format(low=_.number(values[0]), high=_.number(values[-1]))]
+    elif kind in TYPE_HELP:
+        lines += ["", _(TYPE_HELP[kind])]
+    if value is not None and kind in ("integer", "decimal", "date", "text"):
+        lines += ["", _("Your answer so far: {answer}").format(answer=answer_text(question, value, _))]
+    rows = [row for row in _question_buttons(question, value, rid, index, _) if row]
+    return "\n".join(lines), keyboard(rows) if rows else None
+
+
+def _question_buttons(question: dict, value, rid: int, index: int, _: Translator) -> list[list]:
+    kind = question["type"]
+    rows: list[list] = []
+    if kind == "select_one":
+        rows = [[button(("✅ " if c["name"] == value else "") + text_in(c["label"], _.language),
+                        f"sv:c:{rid}:{index}:{i}")] for i, c in enumerate(question["choices"])]
+    elif kind == "select_multiple":
+        chosen = set(value or [])
+        rows = [[button(("☑️ " if c["name"] in chosen else "⬜ ") + text_in(c["label"], _.language),
+                        f"sv:t:{rid}:{index}:{i}")] for i, c in enumerate(question["choices"])]
+        rows.append([button("✅ " + _("Done"), f"sv:d:{rid}:{index}")])
+    elif kind == "rating":
+        values = xlsform.rating_values(question)
+        row_size = 6 if len(values) > 6 else len(values)
+        ratings = [button(("✅" if v == value else "") + _.number(v), f"sv:c:{rid}:{index}:{i}")
+                   for i, v in enumerate(values)]
+        rows = [ratings[i:i + row_size] for i in range(0, len(ratings), row_size)]
+    elif kind == "note":
+        rows = [[button(_("Next") + " ▶", f"sv:n:{rid}:{index}")]]
+    elif value is not None:
+        rows = [[button("✅ " + _("Keep my answer"), f"sv:n:{rid}:{index}")]]
+    navigation = []
+    if index > 0:
+        navigation.append(button("◀ " + _("Back"), f"sv:b:{rid}:{index}"))
+    if not question["required"] and kind != "note":
+        navigation.append(button(_("Skip") + " ⏭", f"sv:s:{rid}:{index}"))
+    rows.append(navigation)
+    return rows
+
+
+def thanks_screen(step: Step, _: Translator) -> tuple[str, object]:
+    text = _("✅ Thank you! Your answers to <b>{title}</b> have been saved.").format(
+        title=esc(survey_title(step.survey, _.language))) + "\n\n" + closing_line(step.survey, _)
+    return text, keyboard([[button("✏️ " + _("Change my answers"), f"sv:edit:{step.response.id}")]])
+
+
+def answered_record(question: dict, value, _: Translator) -> str:
+    """What a question message turns into once answered: the question and the answer (a note stays as it is)."""
+    label = f"<b>{esc(text_in(question['label'], _.language))}</b>"
+    if question["type"] == "note":
+        return label
+    if value is None:
+        return label + "\n⏭ " + _("Skipped")
+    return label + "\n✅ " + answer_text(question, value, _)
+
+
+def unavailable_text(step: Step, _: Translator) -> str:
+    if step.status is Status.CLOSED:
+        return _("This survey is closed. Thank you for your interest.")
+    if step.status is Status.NOT_SENT:
+        return _("This survey was not sent to you.")
+    return _("This survey could not be found. The button may be out of date.")
+
+
+def invalid_text(step: Step, _: Translator) -> str:
+    if step.reason == "constraint":
+        message = text_in((step.question or {}).get("constraint_message"), _.language)
+        return esc(message) if message else _(INVALID["constraint"])
+    limit = surveys.VOICE_MAX_SECONDS // 60 if step.reason == "voice_long" else surveys.TEXT_MAX
+    return _(INVALID[step.reason]).format(limit=_.number(limit))
+
+
+# ---------------------------------------------------------------- member handlers
+
+
+async def _registered(update: Update, context: AppContext) -> Member | None:
+    """The member pressing or typing, if registered; otherwise says to register first."""
+    member = await load_member(context, update.effective_user.id)
+    if member is not None and member.registered_at is not None:
+        return member
+    _ = tr(member, update)
+    if update.callback_query:
+        await update.callback_query.answer(_("Please register first: send /start."), show_alert=True)
+    else:
+        await reply(update, _("Please register first: send /start."))
+    return None
+
+
+async def _focus(session, telegram_id: int, step: Step, now: datetime) -> None:
+    """Typed answers and voice notes go to this response while it has a question open."""
+    if step.response is not None and step.response.current is not None and step.status in (Status.OK, Status.INVALID):
+        draft = await drafts.get(session, telegram_id, ANSWER)
+        if draft is not None and draft.data.get("response_id") == step.response.id:
+            drafts.advance(draft, step="answer", now=now)
+        else:
+            await drafts.begin(session, telegram_id, ANSWER, step="answer", data={"response_id": step.response.id},
+                               now=now)
+    elif step.finished or step.status is Status.DONE:
+        await drafts.discard(session, telegram_id, ANSWER)
+
+
+async def _present(update: Update, context: AppContext, step: Step, _: Translator) -> None:
+    """Sends the question the member is on (remembering its message, to close it once answered by typing),
+    or the thanks when they are done."""
+    if step.response is None or step.response.current is None:
+        await reply(update, *thanks_screen(step, _))
+        return
+    text, markup = question_screen(step, _)
+    message = await update.effective_chat.send_message(text, reply_markup=markup)
+    async with context.services.db.session() as session:
+        draft = await drafts.get(session, update.effective_user.id, ANSWER)
+        if draft is not None and draft.data.get("response_id") == step.response.id:
+            drafts.advance(draft, step="answer", now=context.now(), message_id=message.message_id,
+                           index=step.response.current)
+
+
+async def _retire(update: Update, context: AppContext, draft: Draft) -> None:
+    """Takes the buttons off the question message the member last got (it is about to be sent again)."""
+    if draft.data.get("message_id") is None:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat_id=update.effective_chat.id,
+                                                    message_id=draft.data["message_id"], reply_markup=None)
+    except BadRequest:
+        pass
+
+
+async def _close_typed_question(update: Update, context: AppContext, draft: Draft, step: Step,
+                                _: Translator) -> None:
+    """Turns the question just answered by typing into a record of the answer, without its buttons."""
+    index, message_id = draft.data.get("index"), draft.data.get("message_id")
+    if index is None or message_id is None or index >= len(step.survey.questions):
+        return
+    question = step.survey.questions[index]
+    try:
+        await context.bot.edit_message_text(answered_record(question, step.answers.get(question["name"]), _),
+                                            chat_id=update.effective_chat.id, message_id=message_id)
+    except BadRequest:
+        pass
+
+
+async def start_survey(update: Update, context: AppContext) -> None:
+    """Starts the survey from its invitation, or resumes it at the question the member was on."""
+    member = await _registered(update, context)
+    if member is None:
+        return
+    survey_id = int(context.match.group(1))
+    async with context.unit_of_work() as session:
+        step = await surveys.begin(session, survey_id, member.id, context.now())
+        await _focus(session, member.telegram_id, step, context.now())
+    _ = translator(member.language)
+    if step.status in (Status.NOT_FOUND, Status.NOT_SENT, Status.CLOSED):
+        await update.callback_query.answer(unavailable_text(step, _), show_alert=True)
+        return
+    await update.callback_query.answer()
+    if step.status is Status.DONE:
+        await reply(update, _("You have already answered this survey.") + "\n\n" + closing_line(step.survey, _),
+                    keyboard([[button("✏️ " + _("Change my answers"), f"sv:edit:{step.response.id}")]]))
+        return
+    await _present(update, context, step, _)
+
+
+async def change_answers(update: Update, context: AppContext) -> None:
+    """Takes a member who finished back to the first question to change their answers."""
+    member = await _registered(update, context)
+    if member is None:
+        return
+    async with context.unit_of_work() as session:
+        step = await surveys.edit(session, int(context.match.group(1)), member.id, context.now())
+        await _focus(session, member.telegram_id, step, context.now())
+    _ = translator(member.language)
+    if step.status is not Status.OK:
+        await update.callback_query.answer(unavailable_text(step, _), show_alert=True)
+        return
+    await update.callback_query.answer()
+    await _clear_buttons(update)
+    await _present(update, context, step, _)
+
+
+_ACTIONS = {"c": surveys.choose, "t": surveys.toggle}
+_MOVES = {"d": surveys.done, "s": surveys.skip, "n": surveys.proceed, "b": surveys.back}
+
+
+async def on_answer_button(update: Update, context: AppContext) -> None:
+    """A choice, tick, Done, Skip, Next or Back on the question being asked; anything else changes nothing."""
+    member = await _registered(update, context)
+    if member is None:
+        return
+    action, rid, index, choice = context.match.group(1), int(context.match.group(2)), int(context.match.group(3)), \
+        context.match.group(4)
+    if (action in _ACTIONS) != (choice is not None):
+        await answer_stale(update, translator(member.language))
+        return
+    async with context.unit_of_work() as session:
+        if action in _ACTIONS:
+            step = await _ACTIONS[action](session, rid, member.id, index, int(choice), context.now())
+        else:
+            step = await _MOVES[action](session, rid, member.id, index, context.now())
+        await _focus(session, member.telegram_id, step, context.now())
+    _ = translator(member.language)
+    query = update.callback_query
+    if step.status in (Status.NOT_FOUND, Status.CLOSED):
+        await query.answer(unavailable_text(step, _), show_alert=True)
+        if step.status is Status.CLOSED:
+            await _clear_buttons(update)
+        return
+    if step.status is Status.STALE:
+        await answer_stale(update, _)
+        return
+    if step.status is Status.INVALID:
+        await query.answer(invalid_text(step, _), show_alert=True)
+        return
+    await query.answer()
+    if action == "t":
+        await show(update, *question_screen(step, _))
+        return
+    question = step.survey.questions[index]
+    if action == "b":
+        await _clear_buttons(update)
+    else:
+        await _mark_answered(update, answered_record(question, step.answers.get(question["name"]), _))
+    await _present(update, context, step, _)
+
+
+async def _clear_buttons(update: Update) -> None:
+    """Takes the buttons off the pressed message (an old question can't be answered from there)."""
+    try:
+        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        pass
+
+
+async def _mark_answered(update: Update, text: str) -> None:
+    try:
+        await update.callback_query.edit_message_text(text, reply_markup=None)
+    except BadRequest:
+        await _clear_buttons(update)
+
+
+@draft_input.on_input(ANSWER)
+async def take_answer(update: Update, context: AppContext, draft: Draft) -> None:
+    """A typed answer or a voice note for the question being asked."""
+    member = await _registered(update, context)
+    if member is None:
+        return
+    message: Message = update.message
+    _ = translator(member.language)
+    rid = int(draft.data.get("response_id", 0))
+    async with context.unit_of_work() as session:
+        if message.voice is not None:
+            # Read from the raw object: the `duration` property warns about its coming type change.
+            duration = int(message.voice.to_dict().get("duration") or 0)
+            step = await surveys.answer_voice(session, rid, member.id, message.voice.file_id, duration,
+                                              context.now())
+        elif message.text is not None:
+            step = await surveys.answer_typed(session, rid, member.id, message.text, context.now())
+        else:
+            step = None
+        if step is not None:
+            await _focus(session, member.telegram_id, step, context.now())
+            if step.status in (Status.NOT_FOUND, Status.CLOSED):
+                await drafts.discard(session, member.telegram_id, ANSWER)
+    if step is None:
+        await reply(update, _("Please answer with the buttons or by typing text."))
+        return
+    if step.status in (Status.NOT_FOUND, Status.CLOSED):
+        await reply(update, unavailable_text(step, _))
+    elif step.status is Status.DONE:
+        await reply(update, _("You have already answered this survey.") + "\n\n" + closing_line(step.survey, _))
+    elif step.status is Status.INVALID:
+        await reply(update, invalid_text(step, _))
+        if step.reason in ("buttons", "no_voice"):
+            # The question again below the reason, its buttons moved from the older message.
+            await _retire(update, context, draft)
+            await _present(update, context, step, _)
+    else:
+        await _close_typed_question(update, context, draft, step, _)
+        await _present(update, context, step, _)
+
+
+async def my_surveys(update: Update, context: AppContext) -> None:
+    """Lists the open surveys sent to the member, with where they stand in each."""
+    member = await _registered(update, context)
+    if member is None:
+        return
+    async with context.services.db.session() as session:
+        found = await surveys.for_member(session, member.id, context.now())
+    _ = translator(member.language)
+    if not found:
+        await reply(update, _("There is no open survey for you at the moment."))
+        return
+    lines, rows = ["<b>" + _("Surveys for you") + "</b>", ""], []
+    for item in found:
+        survey, response = item.survey, item.response
+        if response is None:
+            state = _("Not started")
+        elif response.current is None:
+            state = _("Answered — you can still change your answers")
+        else:
+            state = _("In progress: question {number} of {total}").format(
+                number=_.number(surveys.position(survey.questions, response.current)),
+                total=_.number(surveys.asked_count(survey.questions)))
+        lines.append(f"📋 <b>{esc(survey_title(survey, _.language))}</b>\n{state}")
+        rows.append([button("▶ " + survey_title(survey, _.language)[:40], f"sv:start:{survey.id}")])
+    await reply(update, "\n\n".join(["\n".join(lines[:2])] + lines[2:]), keyboard(rows))
+
+
+@deeplinks.on(r"sv_voice_\d{1,9}")
+async def play_voice(update: Update, context: AppContext, member: Member, payload: str) -> None:
+    """Sends a member's voice-note answer to a coordinator who opened its link from the export."""
+    _ = translator(member.language)
+    if not await is_coordinator(context, member.telegram_id):
+        await reply(update, _("This link is for coordinators only."))
+        return
+    async with context.services.db.session() as session:
+        found = await surveys.voice_answer(session, int(payload.removeprefix("sv_voice_")))
+    if found is None:
+        await reply(update, _("That link is not valid or has expired."))
+        return
+    answer, survey, author = found
+    question = next((q for q in survey.questions if q["name"] == answer.question), None)
+    label = text_in(question["label"], member.language) if question else answer.question
+    caption = "🎤 " + _("{name} answered “{question}” in the survey <b>{title}</b>.").format(
+        name=esc(author.name if author and author.name else "—"), question=esc(label[:200]),
+        title=esc(survey_title(survey, member.language)))
+    await update.effective_chat.send_voice(answer.voice_file_id, caption=caption)
+
+
+# ---------------------------------------------------------------- defining a survey
+
+
+def _upload_prompt(_: Translator) -> tuple[str, object]:
+    text = "\n".join([
+        "<b>" + _("New survey") + "</b>", "",
+        _("Send an XLSForm (.xlsx) as a document, with labels in the columns “label::English (en)” and "
+          "“label::Khmer (km)”. Or build a short survey here in the chat."), "",
+        _("Supported: select_one, select_multiple, integer, decimal, text, date, note, range (as a rating), "
+          "required, constraint with constraint_message, and relevant skip logic."),
+    ])
+    return text, keyboard([[button("💬 " + _("Build a short survey here"), "svb:new")],
+                           [button("📄 " + _("Send me the example form"), "svn:example")],
+                           [button(_("Cancel"), "svn:cancel")]])
+
+
+async def new_survey(update: Update, context: AppContext) -> None:
+    """Asks the coordinator for an XLSForm, or offers to build a short survey in the chat."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    async with context.unit_of_work() as session:
+        await drafts.discard(session, update.effective_user.id, BUILDER)
+        await drafts.begin(session, update.effective_user.id, UPLOAD, step="file", now=context.now())
+    await reply(update, *_upload_prompt(_))
+
+
+async def send_example(update: Update, context: AppContext) -> None:
+    """Sends the example post-workshop feedback form to start from."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    await update.callback_query.answer()
+    await update.effective_chat.send_document(
+        InputFile(EXAMPLE.read_bytes(), filename=EXAMPLE.name),
+        caption=_("The example post-workshop feedback form. Change it in Excel or LibreOffice and send it back."))
+
+
+async def cancel_new(update: Update, context: AppContext) -> None:
+    """Drops the survey being uploaded or built."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    async with context.unit_of_work() as session:
+        for kind in (UPLOAD, BUILDER):
+            await drafts.discard(session, update.effective_user.id, kind)
+    await update.callback_query.answer()
+    await show(update, _("Cancelled. Nothing was saved."))
+
+
+def problem_line(problem: xlsform.Problem, _: Translator) -> str:
+    """One problem of an uploaded form: where it is, and why, in the coordinator's language."""
+    params = dict(problem.params)
+    if problem.reason == "expression":
+        params["error"] = _(EXPRESSION_ERRORS.get(params.get("error", ""), params.get("error", "")))
+    if "language" in params and params["language"] in LANGUAGE_WORDS:
+        params["language"] = _(LANGUAGE_WORDS[params["language"]])
+    template = PROBLEMS.get(problem.reason) or WARNINGS.get(problem.reason) or problem.reason
+    for key in ("limit", "count", "length"):
+        if key in params and params[key].isdigit():
+            params[key] = _.number(int(params[key]))
+    try:
+        text = _(template).format(**params)
+    except (KeyError, IndexError):
+        text = _(template)
+    if problem.row is not None:
+        where = _("Sheet “{sheet}”, row {row}").format(sheet=problem.sheet, row=_.number(problem.row))
+        return f"• <b>{esc(where)}:</b> {esc(text)}"
+    return f"• {esc(text)}"
+
+
+def problems_text(problems: list[xlsform.Problem], _: Translator) -> str:
+    lines = ["❌ <b>" + _("This form can't be used yet.") + "</b> " + _(
+        "Please correct these rows and send the file again:"), ""]
+    lines += [problem_line(p, _) for p in problems[:PROBLEMS_SHOWN]]
+    if len(problems) > PROBLEMS_SHOWN:
+        lines.append(_("…and {count} more.").format(count=_.number(len(problems) - PROBLEMS_SHOWN)))
+    return "\n".join(lines)
+
+
+@draft_input.on_input(UPLOAD)
+async def take_form(update: Update, context: AppContext, draft: Draft) -> None:
+    """Reads an uploaded XLSForm: the survey is saved as a draft, or every problem is listed by row."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    document = update.message.document
+    if document is None or not (document.file_name or "").lower().endswith(".xlsx"):
+        await reply(update, _("Please send the form as an Excel file (.xlsx), as a document."))
+        return
+    if (document.file_size or 0) > xlsform.MAX_FILE_BYTES:
+        await reply(update, problems_text([xlsform.Problem("file_size", None, "", (
+            ("limit", str(xlsform.MAX_FILE_BYTES // 1024)),))], _))
+        return
+    file = await context.bot.get_file(document.file_id)
+    data = bytes(await file.download_as_bytearray())
+    try:
+        # pyxform and openpyxl are synchronous: read the workbook off the event loop.
+        form = await asyncio.to_thread(xlsform.parse, data)
+    except xlsform.InvalidForm as exc:
+        await reply(update, problems_text(exc.problems, _))
+        return
+    async with context.unit_of_work() as session:
+        survey = await surveys.create(session, title=form.title, questions=form.questions, meta=form.meta,
+                                      source="xlsform", form_id=form.form_id, version=form.version,
+                                      created_by=update.effective_user.id, now=context.now())
+        await drafts.discard(session, update.effective_user.id, UPLOAD)
+        screen = await manage_screen(session, survey, _)
+    notes = "\n".join(problem_line(w, _) for w in form.warnings)
+    await reply(update, "✅ " + _("The form was read. Questions to answer: {count}.").format(
+        count=_.number(surveys.asked_count(form.questions))) + (f"\n\n{notes}" if notes else ""))
+    await reply(update, *screen)
+
+
+# ---------------------------------------------------------------- building a short survey in the chat
+
+
+def _builder_screen(data: dict, _: Translator) -> tuple[str, object]:
+    questions = data.get("questions", [])
+    lines = [f"📋 <b>{esc(text_in(data.get('title'), _.language))}</b>", ""]
+    if questions:
+        lines.append(_("Questions so far:"))
+        lines += [f"{_.number(i + 1)}. {esc(text_in(q['label'], _.language))}" for i, q in enumerate(questions)]
+        lines.append("")
+    lines.append(_("What kind of question comes next?"))
+    rows = []
+    if len(questions) < surveys.BUILDER_MAX_QUESTIONS:
+        rows.append([button(_(label), f"svb:kind:{kind}") for kind, label in BUILDER_KINDS.items()])
+    if questions:
+        rows.append([button("✅ " + _("Finish"), "svb:finish")])
+    rows.append([button(_("Cancel"), "svn:cancel")])
+    return "\n".join(lines), keyboard(rows)
+
+
+def _two_lines(_: Translator) -> str:
+    return _("English on the first line, Khmer on the second (optional).")
+
+
+async def build_new(update: Update, context: AppContext) -> None:
+    """Starts a short survey in the chat: first its title."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    async with context.unit_of_work() as session:
+        await drafts.discard(session, update.effective_user.id, UPLOAD)
+        await drafts.begin(session, update.effective_user.id, BUILDER, step="title", data={"questions": []},
+                           now=context.now())
+    await update.callback_query.answer()
+    await reply(update, _("Type the survey's title:") + " " + _two_lines(_),
+                keyboard([[button(_("Cancel"), "svn:cancel")]]))
+
+
+async def build_kind(update: Update, context: AppContext) -> None:
+    """Sets the kind of the next question and asks for its text."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    kind = context.match.group(1)
+    async with context.unit_of_work() as session:
+        draft = await drafts.get(session, update.effective_user.id, BUILDER)
+        ok = draft is not None and draft.step == "kind" and len(
+            draft.data.get("questions", [])) < surveys.BUILDER_MAX_QUESTIONS
+        if ok:
+            drafts.advance(draft, step="question", now=context.now(), kind=kind)
+    if not ok:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    await _clear_buttons(update)
+    await reply(update, _("Type the question:") + " " + _two_lines(_),
+                keyboard([[button(_("Cancel"), "svn:cancel")]]))
+
+
+@draft_input.on_input(BUILDER)
+async def take_builder_text(update: Update, context: AppContext, draft: Draft) -> None:
+    """Takes the title, a question or its options, as typed."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    text = update.message.text
+    if text is None or draft.step == "kind":
+        await reply(update, _("Please use the buttons."))
+        return
+    try:
+        if draft.step == "options":
+            value = surveys.clean_options(text)
+        else:
+            value = surveys.clean_title(text)
+    except surveys.InvalidInput as exc:
+        low, high = surveys.BUILDER_OPTIONS
+        limit = xlsform.MAX_CHOICE_LABEL if exc.reason == "option_long" else surveys.TITLE_MAX
+        await reply(update, _(BUILDER_INVALID[exc.reason]).format(limit=_.number(limit), low=_.number(low),
+                                                                  high=_.number(high)))
+        return
+    async with context.unit_of_work() as session:
+        draft = await drafts.get(session, update.effective_user.id, BUILDER)
+        data = dict(draft.data)
+        if draft.step == "title":
+            drafts.advance(draft, step="kind", now=context.now(), title=value)
+        elif draft.step == "question" and data.get("kind") == "select_one":
+            drafts.advance(draft, step="options", now=context.now(), label=value)
+        else:
+            label = data.get("label") if draft.step == "options" else value
+            options = value if draft.step == "options" else None
+            questions = [*data.get("questions", []),
+                         surveys.built_question(len(data.get("questions", [])), data["kind"], label, options)]
+            drafts.advance(draft, step="kind", now=context.now(), questions=questions)
+        step, data = draft.step, dict(draft.data)
+    if step == "options":
+        await reply(update, _("Type the options, one per line, as: English | Khmer (the Khmer part is optional)."),
+                    keyboard([[button(_("Cancel"), "svn:cancel")]]))
+    else:
+        await reply(update, *_builder_screen(data, _))
+
+
+async def build_finish(update: Update, context: AppContext) -> None:
+    """Saves the survey built in the chat as a draft, ready to be sent."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    async with context.unit_of_work() as session:
+        draft = await drafts.get(session, update.effective_user.id, BUILDER)
+        if draft is None or draft.step != "kind" or not draft.data.get("questions"):
+            survey = None
+        else:
+            survey = await surveys.create(session, title=draft.data["title"], questions=draft.data["questions"],
+                                          source="chat", created_by=update.effective_user.id, now=context.now())
+            await drafts.discard(session, update.effective_user.id, BUILDER)
+            screen = await manage_screen(session, survey, _)
+    if survey is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    await show(update, *screen)
+
+
+# ---------------------------------------------------------------- managing: audience, closing, sending
+
+
+async def manage_screen(session, survey: Survey, _: Translator) -> tuple[str, object]:
+    """The survey as the coordinator sees it: who gets it, when it closes, the reminder, and what to do next."""
+    sid = survey.id
+    lines = [f"📋 <b>{esc(survey.title_en)}</b>"]
+    if survey.title_km != survey.title_en:
+        lines.append(f"<b>{esc(survey.title_km)}</b>")
+    source = _("from an XLSForm") if survey.source == "xlsform" else _("built in the chat")
+    count = surveys.asked_count(survey.questions)
+    lines += [_.ngettext("{count} question", "{count} questions", count).format(count=_.number(count)) + " · " + source,
+              "", _("Status: {status}").format(status=_(STATUS_WORDS[survey.status]))]
+    event = await session.get(Event, survey.event_id) if survey.event_id else None
+    if event is not None:
+        lines.append("🗓 " + _("To the checked-in attendees of {event}").format(
+            event=esc(event_title(event, _.language))) + f" ({event_when(event, _)})")
+    else:
+        audience = Audience.from_json(survey.audience)
+        members = sum((await size(session, audience)).values())
+        lines.append("👥 " + esc(describe(audience, _)) + " · " + _.ngettext(
+            "{count} member", "{count} members", members).format(count=_.number(members)))
+    lines.append("⏰ " + (_("Closes on {moment}").format(moment=_.datetime(survey.closes_at, surveys.LOCAL_ZONE))
+                         if survey.closes_at else _("No closing time")))
+    lines.append("🔔 " + (_("One reminder {delay} after sending, to those who have not finished").format(
+        delay=format_timedelta(timedelta(minutes=survey.reminder_minutes), locale=_.language))
+        if survey.reminder_minutes else _("No reminder")))
+    rows = []
+    if survey.status == surveys.DRAFT:
+        rows = [[button("👥 " + _("Members"), f"svm:aud:{sid}"), button("🗓 " + _("Event attendees"), f"svm:evs:{sid}")],
+                [button("⏰ " + _("Closing time"), f"svm:cat:{sid}"), button("🔔 " + _("Reminder"), f"svm:rem:{sid}")],
+                [button("📤 " + _("Send"), f"svm:send:{sid}")],
+                [button("🗑 " + _("Discard"), f"svm:del:{sid}")]]
+    elif survey.status in (surveys.OPEN, surveys.SCHEDULED):
+        rows = [[button("📊 " + _("Results"), f"rs:sv:{sid}"), button("🔒 " + _("Close the survey"), f"svm:end:{sid}")]]
+    return "\n".join(lines), keyboard(rows)
+
+
+async def manage(update: Update, context: AppContext) -> None:
+    """One management action on a survey: audience, event, reminder, discard or close; then the screen again."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    action, survey_id, extra = context.match.group(1), int(context.match.group(2)), context.match.group(3)
+    query = update.callback_query
+    async with context.unit_of_work() as session:
+        survey = await surveys.get(session, survey_id)
+        result = await _apply(session, survey, action, extra, context, update.effective_user.id)
+        screen = await manage_screen(session, survey, _) if result == "screen" else None
+        sizes = await size(session, Audience.from_json(survey.audience)) if result == "picker" else None
+        events = await surveys.events_to_attach(session, context.now()) if result == "events" else None
+    if result == "stale":
+        await answer_stale(update, _)
+        return
+    await query.answer()
+    if result == "screen":
+        await show(update, *screen)
+    elif result == "picker":
+        await show(update, *picker_screen(Audience.from_json(survey.audience), _, f"svm:a:{survey_id}", sizes,
+                                          heading=_("Who should receive the survey?")))
+    elif result == "events":
+        await show(update, *_events_screen(survey_id, events, _))
+    elif result == "closing":
+        await reply(update, _("Type the closing date and time as day/month/year hour:minute, for example "
+                              "20/12/2024 17:00 (Phnom Penh time)."),
+                    keyboard([[button(_("No closing time"), f"svm:noclose:{survey_id}")]]))
+    elif result == "discarded":
+        await show(update, _("The survey was discarded."))
+    elif result == "closed":
+        await _reschedule(context.application)
+        await show(update, _("The survey is closed. Members can no longer answer it."))
+
+
+async def _apply(session, survey: Survey | None, action: str, extra: str | None, context: AppContext,
+                 telegram_id: int) -> str:
+    """Carries out a management action; returns what to show next ('stale' when the action no longer applies)."""
+    if survey is None:
+        return "stale"
+    if action == "end":
+        return "closed" if await surveys.close(session, survey, context.now()) else "stale"
+    if survey.status != surveys.DRAFT:
+        return "stale"
+    if action == "aud":
+        return "picker"
+    if action == "evs":
+        return "events"
+    if action == "ev":
+        return "screen" if extra and await surveys.attach_event(session, survey, int(extra)) else "stale"
+    if action == "rem":
+        survey.reminder_minutes = surveys.next_reminder_choice(survey.reminder_minutes)
+        return "screen"
+    if action == "cat":
+        await drafts.begin(session, telegram_id, CLOSING, step="closes_at",
+                           data={"survey_id": survey.id}, now=context.now())
+        return "closing"
+    if action == "noclose":
+        survey.closes_at = None
+        await drafts.discard(session, telegram_id, CLOSING)
+        return "screen"
+    if action == "del":
+        return "discarded" if await surveys.discard(session, survey) else "stale"
+    return "stale"
+
+
+def _events_screen(survey_id: int, events, _: Translator) -> tuple[str, object]:
+    if not events:
+        return _("There is no recent or coming event to choose."), keyboard(
+            [[button("◀ " + _("Back"), f"svm:back:{survey_id}")]])
+    rows = [[button(f"{event_title(e, _.language)[:40]} · {_.date(e.ends_at, surveys.LOCAL_ZONE, 'short')}",
+                    f"svm:ev:{survey_id}:{e.id}")] for e in events]
+    rows.append([button("◀ " + _("Back"), f"svm:back:{survey_id}")])
+    return _("The survey goes to the people checked in at the event. If the event has not ended yet, it goes "
+             "when the event ends. Which event?"), keyboard(rows)
+
+
+async def manage_back(update: Update, context: AppContext) -> None:
+    """Back from the event list to the survey's screen."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    async with context.services.db.session() as session:
+        survey = await surveys.get(session, int(context.match.group(1)))
+        screen = await manage_screen(session, survey, _) if survey else None
+    if screen is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    await show(update, *screen)
+
+
+async def pick_audience(update: Update, context: AppContext) -> None:
+    """A press on the audience picker: toggles a segment, or (Done) sets it and returns to the survey."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    survey_id = int(context.match.group(1))
+    prefix = f"svm:a:{survey_id}"
+    async with context.unit_of_work() as session:
+        survey = await surveys.get(session, survey_id)
+        choice = None
+        if survey is not None and survey.status == surveys.DRAFT:
+            choice = parse(prefix, update.callback_query.data, Audience.from_json(survey.audience))
+        if choice is not None:
+            surveys.set_audience(survey, choice.audience)
+            sizes = await size(session, choice.audience)
+            screen = await manage_screen(session, survey, _) if choice.done else None
+    if choice is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    if choice.done:
+        await show(update, *screen)
+    else:
+        await show(update, *picker_screen(choice.audience, _, prefix, sizes, view=choice.view,
+                                          heading=_("Who should receive the survey?")))
+
+
+@draft_input.on_input(CLOSING)
+async def take_closing(update: Update, context: AppContext, draft: Draft) -> None:
+    """Sets the survey's closing time from a typed date and time."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    try:
+        moment = parse_moment(update.message.text or "", surveys.LOCAL_ZONE)
+    except InvalidMoment:
+        await reply(update, _("Please type the date and time as day/month/year hour:minute, for example 20/12/2024 17:00."))
+        return
+    async with context.unit_of_work() as session:
+        survey = await surveys.get(session, int(draft.data.get("survey_id", 0)))
+        await drafts.discard(session, update.effective_user.id, CLOSING)
+        if survey is None or survey.status != surveys.DRAFT:
+            screen = None
+        else:
+            try:
+                surveys.set_closing(survey, moment, context.now())
+            except surveys.InvalidInput:
+                screen = "past"
+            else:
+                screen = await manage_screen(session, survey, _)
+    if screen is None:
+        await reply(update, _("This survey can no longer be changed."))
+    elif screen == "past":
+        await reply(update, _("That moment has already passed. Please choose a later one."))
+    else:
+        await reply(update, *screen)
+
+
+async def send_survey(update: Update, context: AppContext) -> None:
+    """Sends the survey now through the outbox, or schedules it for the end of its event."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    survey_id = int(context.match.group(1))
+    async with context.unit_of_work() as session:
+        survey = await surveys.get(session, survey_id)
+        outcome = None
+        if survey is not None:
+            outcome = await surveys.send(session, survey, now=context.now(), content=intro_content,
+                                         status_chat_id=update.effective_chat.id, status_language=_.language)
+            screen = await manage_screen(session, survey, _)
+            event = await session.get(Event, survey.event_id) if survey.event_id else None
+    if outcome in (None, surveys.Sent.NOT_DRAFT):
+        await answer_stale(update, _)
+        return
+    if outcome is surveys.Sent.NOBODY:
+        await update.callback_query.answer(_("No one would receive this survey now. Please choose who gets it."),
+                                           show_alert=True)
+        return
+    await update.callback_query.answer()
+    if outcome is surveys.Sent.SENT:
+        context.services.delivery.wake()
+        note = _("📤 The survey is on its way. You will see the delivery report here.")
+    else:
+        note = _("📅 The survey will go to the checked-in attendees when the event ends ({moment}).").format(
+            moment=_.datetime(event.ends_at, surveys.LOCAL_ZONE))
+    await _reschedule(context.application)
+    await show(update, *screen)
+    await reply(update, note)
+
+
+# ---------------------------------------------------------------- after an event: the scheduled pass
+
+
+def _services(application: Application) -> Services:
+    return application.bot_data["services"]
+
+
+async def run_due(application: Application) -> surveys.Due:
+    """Sends surveys whose event has ended, the reminders that are due, and closes surveys past closing."""
+    services = _services(application)
+    async with application.bot_data[_LOCK_KEY]:
+        async with services.db.session() as session:
+            due = await surveys.run_due(session, services.clock.now(), content=intro_content,
+                                        reminder_content=reminder_content)
+    if due.sent or due.reminded or due.closed:
+        log.info("surveys sent %s, reminded %s, closed %s", due.sent, due.reminded, due.closed)
+    if due.deliveries and services.delivery is not None:
+        services.delivery.wake()
+    await _reschedule(application)
+    return due
+
+
+async def _fire(context: AppContext) -> None:
+    await run_due(context.application)
+
+
+async def _reschedule(application: Application) -> None:
+    """One job, at the next moment survey work falls due (timed by the bot's clock)."""
+    if application.job_queue is None:
+        return
+    services = _services(application)
+    for job in application.job_queue.get_jobs_by_name(DUE_JOB):
+        job.schedule_removal()
+    async with services.db.session() as session:
+        moment = await surveys.next_due(session)
+    if moment is not None:
+        delay = max(moment - services.clock.now(), timedelta(0)) + timedelta(seconds=1)
+        application.job_queue.run_once(_fire, when=delay, name=DUE_JOB)
+
+
+@system.on_start
+async def rebuild_jobs(application: Application) -> None:
+    """At start-up: work that fell due while the bot was down is done now, the next is scheduled."""
+    await run_due(application)
+
+
+# ---------------------------------------------------------------- results
+
+
+async def results_menu(update: Update, context: AppContext) -> None:
+    """Lists recent surveys and polls to see the results of."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    from bot.services import polls
+
+    async with context.services.db.session() as session:
+        recent_surveys = await surveys.recent(session)
+        recent_polls = await polls.recent(session)
+    if not recent_surveys and not recent_polls:
+        await reply(update, _("There are no surveys or polls yet. Create one with /newsurvey or /poll."))
+        return
+    rows = [[button("📋 " + survey_title(s, _.language)[:50], f"rs:sv:{s.id}")] for s in recent_surveys]
+    rows += [[button("📊 " + (p.question_km if _.language == "km" else p.question_en)[:50], f"rs:pl:{p.id}")]
+             for p in recent_polls]
+    await reply(update, _("Which results would you like to see?"), keyboard(rows))
+
+
+def _percent(_: Translator, part: int, whole: int) -> str:
+    return _.percent(part / whole) if whole else "—"
+
+
+def _breakdown_label(kind: str, key: str, _: Translator) -> str:
+    labels = GENDERS if kind == "gender" else STAKEHOLDERS
+    return _(labels[key]) if key in labels else _("Not given")
+
+
+def _tally_line(question: dict, tally: surveys.Tally, _: Translator) -> str:
+    if question["type"] in ("integer", "decimal", "rating"):
+        mean = tally.mean
+        return _("mean {mean}").format(mean=_.number(round(mean, 2))) if mean is not None else "—"
+    return " · ".join(f"{esc(choice_label(question, c['name'], _.language))} {_.number(tally.counts[c['name']])}"
+                      for c in question["choices"] if tally.counts[c["name"]])
+
+
+def question_result_lines(number: int, result: surveys.QuestionResult, _: Translator) -> list[str]:
+    """One question's counts and percentages (or mean), then by gender and by stakeholder type."""
+    question, overall = result.question, result.overall
+    lines = [f"<b>{_.number(number)}. {esc(text_in(question['label'], _.language))}</b>"]
+    kind = question["type"]
+    answered = _.ngettext("{count} answer", "{count} answers", overall.answered).format(count=_.number(overall.answered))
+    if kind in ("select_one", "select_multiple", "rating"):
+        options = ([(c["name"], text_in(c["label"], _.language)) for c in question["choices"]] if kind != "rating"
+                   else [(v, _.number(v)) for v in xlsform.rating_values(question)])
+        for key, label in options:
+            count = overall.counts[key]
+            lines.append(f"• {esc(label)} — {_.number(count)} ({_percent(_, count, overall.answered)})")
+    if kind in ("integer", "decimal", "rating"):
+        mean = overall.mean
+        lines.append(_("Mean: {mean}").format(mean=_.number(round(mean, 2)) if mean is not None else "—"))
+    if kind in ("text", "date"):
+        voices = _.ngettext("{count} voice note", "{count} voice notes", result.voice_notes).format(
+            count=_.number(result.voice_notes)) if result.voice_notes else ""
+        lines.append(answered + (f" · {voices}" if voices else "") + " — " + _("see the Excel export."))
+    else:
+        lines.append(answered)
+    if kind != "text" and kind != "date" and overall.answered:
+        for kind_name, groups, heading in (("gender", result.by_gender, _("By gender")),
+                                           ("stakeholder", result.by_stakeholder, _("By stakeholder type"))):
+            parts = [f"{esc(_breakdown_label(kind_name, key, _))} ({_.number(t.answered)}): {_tally_line(question, t, _)}"
+                     for key, t in sorted(groups.items(), key=lambda kv: -kv[1].answered)]
+            lines.append(f"<i>{heading}:</i> " + "; ".join(parts))
+    return lines
+
+
+def results_messages(outcome: surveys.Results, _: Translator) -> list[str]:
+    """The results as one or more messages, each under Telegram's length limit."""
+    survey = outcome.survey
+    head = [f"📊 <b>{esc(survey_title(survey, _.language))}</b>",
+            _("Status: {status}").format(status=_(STATUS_WORDS[survey.status])),
+            _("Sent to {sent} · {complete} responses ({rate}) · {started} started but not finished").format(
+                sent=_.number(outcome.sent), complete=_.number(outcome.complete),
+                rate=_percent(_, outcome.complete, outcome.sent), started=_.number(outcome.in_progress))]
+    blocks = ["\n".join(head)]
+    for number, result in enumerate(outcome.questions, start=1):
+        blocks.append("\n".join(question_result_lines(number, result, _)))
+    messages, current = [], ""
+    for block in blocks:
+        if current and len(current) + len(block) + 2 > MESSAGE_LIMIT:
+            messages.append(current)
+            current = ""
+        current = f"{current}\n\n{block}" if current else block[:MESSAGE_LIMIT]
+    messages.append(current)
+    return messages
+
+
+async def survey_results(update: Update, context: AppContext) -> None:
+    """Shows response counts, the response rate and every question's results, with chart and export buttons."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    survey_id = int(context.match.group(1))
+    async with context.services.db.session() as session:
+        survey = await surveys.get(session, survey_id)
+        outcome = await surveys.results(session, survey) if survey and survey.status != surveys.DRAFT else None
+    if outcome is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    rows = [[button("📊 " + _("Charts"), f"rs:ch:{survey_id}")],
+            [button("📥 " + _("Excel in {language}").format(language=LANGUAGE_NAMES[code]), f"rs:x:{survey_id}:{code}")
+             for code in LANGUAGES]]
+    if survey.status in (surveys.OPEN, surveys.SCHEDULED):
+        rows.append([button("🔒 " + _("Close the survey"), f"svm:end:{survey_id}")])
+    messages = results_messages(outcome, _)
+    for text in messages[:-1]:
+        await reply(update, text)
+    await reply(update, messages[-1], keyboard(rows))
+
+
+def chart_bars(question: dict, tally: surveys.Tally, _: Translator) -> list[charts.Bar]:
+    if question["type"] == "rating":
+        options = [(v, _.number(v)) for v in xlsform.rating_values(question)]
+    else:
+        options = [(c["name"], text_in(c["label"], _.language)) for c in question["choices"]]
+    return [charts.Bar(label, tally.counts[key], f"{_.number(tally.counts[key])} ({_percent(_, tally.counts[key], tally.answered)})")
+            for key, label in options]
+
+
+def question_chart(result: surveys.QuestionResult, subtitle: str, _: Translator) -> bytes:
+    """A bar chart of one closed-choice question: all answers, then women and men."""
+    question = result.question
+    panels = [(_("All answers ({count})").format(count=_.number(result.overall.answered)),
+               chart_bars(question, result.overall, _))]
+    for gender in ("woman", "man"):
+        tally = result.by_gender.get(gender)
+        if tally is not None and tally.answered:
+            panels.append((_("{group} ({count})").format(group=_(GENDERS[gender]), count=_.number(tally.answered)),
+                           chart_bars(question, tally, _)))
+    return charts.bar_chart(title=text_in(question["label"], _.language),
+                                    subtitle=subtitle, panels=panels)
+
+
+async def send_charts(update: Update, context: AppContext) -> None:
+    """Sends a chart per closed-choice question (choices and ratings), labels in the coordinator's language."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    async with context.services.db.session() as session:
+        survey = await surveys.get(session, int(context.match.group(1)))
+        outcome = await surveys.results(session, survey) if survey and survey.status != surveys.DRAFT else None
+    if outcome is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    closed = [r for r in outcome.questions if r.question["type"] in ("select_one", "select_multiple", "rating")]
+    if not closed or outcome.complete == 0:
+        await reply(update, _("There is nothing to chart yet: no finished response to a question with choices."))
+        return
+    for result in closed:
+        image = await asyncio.to_thread(question_chart, result, survey_title(outcome.survey, _.language), _)
+        await update.effective_chat.send_photo(InputFile(image, filename=f"survey-{outcome.survey.id}.png"),
+                                               caption=esc(text_in(result.question["label"], _.language)[:900]))
+
+
+def _kobo_time(moment: datetime | None) -> str | None:
+    """A time as Kobo writes it: local ISO 8601 with the offset."""
+    if moment is None:
+        return None
+    local = moment.astimezone(surveys.LOCAL_ZONE)
+    return local.strftime("%Y-%m-%dT%H:%M:%S.000") + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+
+
+def export_table(survey: Survey, records: list[surveys.Record], language: str, bot_username: str,
+                 _: Translator) -> tuple[list[str], list[list]]:
+    """The Kobo layout: a row per response, a column per question name, choice labels in `language`."""
+    questions = [q for q in survey.questions if q["type"] != "note"]
+    voiced = {name for r in records for name, a in r.answers.items() if a.voice_file_id}
+    headers = list(survey.meta)
+    for q in questions:
+        headers.append(q["name"])
+        if q["type"] == "select_multiple":
+            headers += [f"{q['name']}/{c['name']}" for c in q["choices"]]
+        if q["name"] in voiced:
+            headers.append(f"{q['name']}_URL")
+    headers += ["_member_name", "_gender", "_stakeholder", "_organisation", "_province", "_language",
+                "_id", "_submission_time", "_index"]
+    rows = []
+    for index, record in enumerate(records, start=1):
+        response, member = record.response, record.member
+        meta = {"start": _kobo_time(response.started_at), "end": _kobo_time(response.completed_at),
+                "today": response.completed_at.astimezone(surveys.LOCAL_ZONE).date().isoformat()}
+        row: list = [meta[m] for m in survey.meta]
+        for q in questions:
+            answer = record.answers.get(q["name"])
+            row += _export_cells(q, answer, language, bot_username, q["name"] in voiced, _)
+        row += [member.name if member else None,
+                _(GENDERS[member.gender]) if member and member.gender in GENDERS else None,
+                _(STAKEHOLDERS[member.stakeholder]) if member and member.stakeholder in STAKEHOLDERS else None,
+                member.organisation if member else None,
+                province_label(member.province, language, _) or None if member else None,
+                LANGUAGE_NAMES.get(member.language) if member else None,
+                response.id, response.completed_at.strftime("%Y-%m-%dT%H:%M:%S"), index]
+        rows.append(row)
+    return headers, rows
+
+
+def _export_cells(question: dict, answer, language: str, bot_username: str, voiced: bool, _: Translator) -> list:
+    value = answer.value if answer is not None else None
+    kind = question["type"]
+    if kind == "select_one":
+        cells = [choice_label(question, value, language) if value is not None else None]
+    elif kind == "select_multiple":
+        chosen = value or []
+        cells = [", ".join(choice_label(question, n, language) for n in chosen) if answer is not None else None]
+        cells += [(1 if c["name"] in chosen else 0) if answer is not None else None for c in question["choices"]]
+    elif answer is not None and answer.voice_file_id:
+        cells = [_("Voice note")]
+    else:
+        cells = [value]
+    if voiced:
+        cells.append(f"https://t.me/{bot_username}?start=sv_voice_{answer.id}" if answer is not None
+                     and answer.voice_file_id else None)
+    return cells
+
+
+async def send_export(update: Update, context: AppContext) -> None:
+    """Sends the responses as an XLSX in the layout Kobo users know, labels in the chosen language."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    survey_id, language = int(context.match.group(1)), context.match.group(2)
+    async with context.services.db.session() as session:
+        survey = await surveys.get(session, survey_id)
+        found = await surveys.records(session, survey_id) if survey and survey.status != surveys.DRAFT else None
+    if found is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    labels = translator(language)
+    headers, rows = export_table(survey, found, language, context.bot.username, labels)
+    data = exports.workbook(survey.form_id or "data", headers, rows)
+    stamp = context.now().astimezone(surveys.LOCAL_ZONE).strftime("%Y-%m-%d")
+    name = (survey.form_id or f"survey-{survey.id}")[:60]
+    await update.effective_chat.send_document(
+        InputFile(data, filename=f"{name}-{stamp}-{language}.xlsx"),
+        caption=_.ngettext("{count} response", "{count} responses", len(rows)).format(count=_.number(len(rows))))
+
+
+def register(app: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    app.bot_data[_LOCK_KEY] = asyncio.Lock()
+    app.add_handler(CommandHandler("surveys", my_surveys, filters=private))
+    app.add_handler(CommandHandler("newsurvey", new_survey, filters=private))
+    app.add_handler(CommandHandler("results", results_menu, filters=private))
+    app.add_handler(CallbackQueryHandler(start_survey, pattern=r"^sv:start:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(change_answers, pattern=r"^sv:edit:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(on_answer_button, pattern=r"^sv:([ctdsnb]):(\d{1,9}):(\d{1,3})(?::(\d{1,3}))?$"))
+    app.add_handler(CallbackQueryHandler(send_example, pattern=r"^svn:example$"))
+    app.add_handler(CallbackQueryHandler(cancel_new, pattern=r"^svn:cancel$"))
+    app.add_handler(CallbackQueryHandler(build_new, pattern=r"^svb:new$"))
+    app.add_handler(CallbackQueryHandler(build_kind, pattern=r"^svb:kind:(select_one|rating|text)$"))
+    app.add_handler(CallbackQueryHandler(build_finish, pattern=r"^svb:finish$"))
+    app.add_handler(CallbackQueryHandler(pick_audience, pattern=r"^svm:a:(\d{1,9}):"))
+    app.add_handler(CallbackQueryHandler(send_survey, pattern=r"^svm:send:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(manage_back, pattern=r"^svm:back:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(
+        manage, pattern=r"^svm:(aud|evs|ev|rem|cat|noclose|del|end):(\d{1,9})(?::(\d{1,9}))?$"))
+    app.add_handler(CallbackQueryHandler(survey_results, pattern=r"^rs:sv:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(send_charts, pattern=r"^rs:ch:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(send_export, pattern=r"^rs:x:(\d{1,9}):(en|km)$"))

@@ -1,0 +1,225 @@
+"""The attendance report: the real workshop (41 attendees including 10 women), in both languages."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+
+from bot.i18n import translator
+from bot.models import CheckIn, Delivery, OutboxMessage, Rsvp
+from bot.services import attendance
+from handlers.attendance_report import donor_sentence
+from tests.conftest import COORDINATOR_ID
+from tests.test_checkin import TITLE_EN, TITLE_KM, WORKSHOP_START, add_member, coordinator, create_event
+
+km = translator("km")
+en = translator("en")
+STAKEHOLDER_CYCLE = ("farmer", "ngo", "government")
+
+
+async def invite(db, clock, event_id: int, member_ids: list[int], *, kind: str = "invitation") -> None:
+    """An invitation delivery to these members, as the events feature records it in the outbox."""
+    async with db.session() as session:
+        delivery = Delivery(kind=kind, ref_id=event_id, created_by=COORDINATOR_ID, created_at=clock.now(),
+                            send_at=clock.now(), status="done", content={}, total=len(member_ids))
+        session.add(delivery)
+        await session.flush()
+        for member_id in member_ids:
+            session.add(OutboxMessage(delivery_id=delivery.id, chat_id=20_000 + member_id, member_id=member_id,
+                                      language="en", status="sent", attempts=1, due_at=clock.now()))
+
+
+async def answer(db, clock, event_id: int, member_ids, value: str, *, waitlisted: bool = False) -> None:
+    async with db.session() as session:
+        for member_id in member_ids:
+            session.add(Rsvp(event_id=event_id, member_id=member_id, answer=value, waitlisted=waitlisted,
+                             waitlisted_at=clock.now() if waitlisted else None, created_at=clock.now(),
+                             updated_at=clock.now()))
+
+
+async def check_in(db, event_id: int, member_ids, *, method: str = "qr", start_minute: int = 0) -> None:
+    async with db.session() as session:
+        for i, member_id in enumerate(member_ids):
+            session.add(CheckIn(event_id=event_id, member_id=member_id, method=method,
+                                checked_in_at=WORKSHOP_START + timedelta(minutes=start_minute + i - 25)))
+
+
+async def add_walkins(db, event_id: int) -> None:
+    async with db.session() as session:
+        for i, (name, gender, stakeholder, organisation) in enumerate([
+                ("Chea Sreymom", "woman", "farmer", "Takeo women's group"),
+                ("Sok Lina", "woman", "farmer_org", None),
+                ("Kim Rithy", "man", "media", "Radio FM 105")]):
+            session.add(CheckIn(event_id=event_id, member_id=None, method="walkin", name=name, gender=gender,
+                                stakeholder=stakeholder, organisation=organisation, checked_in_by=COORDINATOR_ID,
+                                checked_in_at=WORKSHOP_START + timedelta(minutes=40 + i)))
+
+
+async def seed_workshop(db, telegram, clock):
+    """The 2nd ALiSEA Policy Dialogue Workshop: 60 invited, 38 members and 3 walk-ins came, 10 of them women.
+
+    Members 0-34 said Going and came; 35-36 said Maybe and came; 37 came without answering;
+    38-42 said Going and did not come; 43-45 Maybe; 46-51 Can't go; 52-53 waitlisted; 54-59 never answered.
+    Women: members 0-7 (all came) and 40-41; two of the walk-ins.
+    """
+    event = await create_event(db, clock)
+    ids = []
+    for i in range(60):
+        ids.append(await add_member(
+            db, telegram, clock, 20_000 + i, name=f"Member {i:02d}",
+            gender="woman" if i < 8 or i in (40, 41) else "man", stakeholder=STAKEHOLDER_CYCLE[i % 3],
+            organisation="CEDAC" if i == 0 else None, province="12" if i % 2 == 0 else "07",
+            phone="+85512000000" if i == 0 else None))
+    await invite(db, clock, event.id, ids)
+    await answer(db, clock, event.id, ids[0:35] + ids[38:43], "going")
+    await answer(db, clock, event.id, ids[35:37] + ids[43:46], "maybe")
+    await answer(db, clock, event.id, ids[46:52], "no")
+    await answer(db, clock, event.id, ids[52:54], "going", waitlisted=True)
+    await check_in(db, event.id, ids[0:30])
+    await check_in(db, event.id, ids[30:38], method="manual", start_minute=30)
+    await add_walkins(db, event.id)
+    return event, ids
+
+
+def member_row(i: int, _) -> tuple:
+    """What the attendee list says of member i of the seeded workshop (checked in at 08:05 + i minutes)."""
+    provinces = {"en": {"12": "Phnom Penh", "07": "Kampot"}, "km": {"12": "រាជធានីភ្នំពេញ", "07": "កំពត"}}[_.language]
+    stakeholders = {"farmer": "Farmer / producer", "ngo": "NGO / CSO", "government": "Government"}
+    rsvp = _("Going") if i < 35 else _("Maybe") if i < 37 else None
+    return (f"Member {i:02d}", _("Woman") if i < 8 else _("Man"), _(stakeholders[STAKEHOLDER_CYCLE[i % 3]]),
+            "CEDAC" if i == 0 else None, provinces["12" if i % 2 == 0 else "07"], "+85512000000" if i == 0 else None,
+            rsvp, _("QR code") if i < 30 else _("Checked in by a coordinator"),
+            f"2024-12-13 {8 + (5 + i) // 60:02d}:{(5 + i) % 60:02d}")
+
+
+@pytest.mark.parametrize("language", ["en", "km"])
+async def test_workshop_report_says_41_attendees_including_10_women_in_both_languages(bot, telegram, db, clock,
+                                                                                      language):
+    _ = translator(language)
+    event, _ids = await seed_workshop(db, telegram, clock)
+    boss = await coordinator(db, telegram, clock, language)
+    clock.set(WORKSHOP_START + timedelta(hours=9))
+
+    await boss.command("report")
+    assert boss.last.text == _("Choose the event for the attendance report:")
+    await boss.press(f"rep:ev:{event.id}")
+
+    summary, breakdown, workbook, chart = boss.messages[-4:]
+    lines = summary.text.splitlines()
+    assert lines[1] == f"<b>{TITLE_KM if language == 'km' else TITLE_EN}</b>"
+    assert lines[4:8] == [
+        _("Invited: {count}").format(count="60"),
+        _("Going: {going} · Maybe: {maybe} · Can't go: {no} · Waitlisted: {waitlisted}").format(
+            going="40", maybe="5", no="6", waitlisted="2"),
+        _("Checked in: {count} (members: {members}, walk-ins: {walkins})").format(
+            count="41", members="38", walkins="3"),
+        _("Show-up rate: {rate} ({came} of the {going} who said Going)").format(rate="88%", came="35", going="40"),
+    ]
+    sentences = lines[-2:]
+    assert donor_sentence(41, 10, en) == "41 attendees including 10 women"
+    assert set(sentences) == {donor_sentence(41, 10, en), donor_sentence(41, 10, km)}
+    assert sentences[0] == donor_sentence(41, 10, _)
+
+    group_line = ("{group}: invited {invited} · going {going} · maybe {maybe} · can't go {no} · waitlisted "
+                  "{waitlisted} · checked in {checked_in} ({share}) · show-up {rate}")
+    women = _(group_line).format(group=f"<b>{_('Woman')}</b>", invited="10", going="10", maybe="0", no="0",
+                                 waitlisted="0", checked_in="10", share="24%", rate="80%")
+    no_province = _(group_line).format(group="<b>—</b>", invited="0", going="0", maybe="0", no="0", waitlisted="0",
+                                       checked_in="3", share="7%", rate="—")
+    assert women in breakdown.text.splitlines()
+    assert no_province in breakdown.text.splitlines()
+    assert breakdown.text.splitlines()[-1] == no_province
+    assert f"<b>{_('By province')}</b>" in breakdown.text
+
+    filename, content = workbook.document
+    assert filename == f"attendance-{event.id}-2024-12-13.xlsx"
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    assert rows[0] == (_("Name"), _("Gender"), _("Stakeholder type"), _("Organisation"), _("Province"), _("Phone"),
+                       _("RSVP answer"), _("Check-in method"), _("Checked in at"))
+    assert rows[1:39] == [member_row(i, _) for i in range(38)]
+    assert rows[39:] == [
+        ("Chea Sreymom", _("Woman"), _("Farmer / producer"), "Takeo women's group", None, None, None, _("Walk-in"),
+         "2024-12-13 09:10"),
+        ("Sok Lina", _("Woman"), _("Farmer organisation / agricultural cooperative"), None, None, None, None,
+         _("Walk-in"), "2024-12-13 09:11"),
+        ("Kim Rithy", _("Man"), _("Media"), "Radio FM 105", None, None, None, _("Walk-in"), "2024-12-13 09:12"),
+    ]
+    assert len(rows) == 42
+
+    filename, content = chart.document
+    assert filename == f"attendance-{event.id}-2024-12-13.png"
+    image = Image.open(io.BytesIO(content))
+    assert (image.format, image.size) == ("PNG", (1600, 1200))
+
+
+async def test_report_for_an_event_without_check_ins_sends_counts_but_no_list(bot, telegram, db, clock):
+    event = await create_event(db, clock)
+    member_id = await add_member(db, telegram, clock, 601)
+    await answer(db, clock, event.id, [member_id], "going")
+    boss = await coordinator(db, telegram, clock, "en")
+
+    await boss.command("report")
+    await boss.press(f"rep:ev:{event.id}")
+    assert boss.last.text == en("No one has checked in yet, so there is no attendee list or chart.")
+    summary = boss.messages[-3].text
+    assert en("Show-up rate: {rate} ({came} of the {going} who said Going)").format(
+        rate="0%", came="0", going="1") in summary
+    assert "0 attendees including 0 women" in summary
+    assert all(m.document is None for m in boss.messages)
+
+
+async def test_report_lists_only_published_events_and_says_when_there_are_none(bot, telegram, db, clock):
+    boss = await coordinator(db, telegram, clock, "km")
+    await create_event(db, clock, status="draft")
+    await boss.command("report")
+    assert boss.last.text == km("There are no published events yet.")
+
+    cancelled = await create_event(db, clock, status="cancelled")
+    published = await create_event(db, clock, title_km="វេទិកាកសិករ")
+    await boss.command("report")
+    assert [b["callback_data"] for row in boss.last.buttons() for b in row] == [f"rep:ev:{published.id}"]
+    await boss.press_data(f"rep:ev:{cancelled.id}")
+    assert telegram.callback_answers[-1]["text"] == km("This button is no longer active.")
+
+
+async def test_a_long_report_is_split_into_messages_telegram_accepts(bot, telegram, db, clock):
+    event = await create_event(db, clock)
+    stakeholders = ("farmer", "farmer_org", "ngo", "government", "research", "private", "media", "other")
+    genders = ("woman", "man", "undisclosed")
+    ids = [await add_member(db, telegram, clock, 30_000 + i, province=f"{i + 1:02d}", gender=genders[i % 3],
+                            stakeholder=stakeholders[i % 8]) for i in range(25)]
+    await check_in(db, event.id, ids)
+    boss = await coordinator(db, telegram, clock, "en")
+
+    await boss.command("report")
+    start = len(boss.messages)
+    await boss.press(f"rep:ev:{event.id}")
+    texts = [m.text for m in boss.messages[start:] if m.document is None]
+    assert len(texts) >= 3 and all(len(text) <= 4096 for text in texts)
+    breakdown = "\n".join(texts[1:]).splitlines()
+    assert sum(1 for line in breakdown if "show-up" in line) == 3 + 8 + 25
+
+
+# ---------------------------------------------------------------- the service
+
+
+async def test_invited_counts_each_recipient_once_across_invitation_rounds_and_not_reminders(db, clock, telegram):
+    event = await create_event(db, clock)
+    ids = [await add_member(db, telegram, clock, 40_000 + i, gender="woman" if i < 3 else "man") for i in range(5)]
+    await invite(db, clock, event.id, ids[:4])
+    await invite(db, clock, event.id, ids[2:])
+    await invite(db, clock, event.id, ids, kind="reminder")
+    async with db.session() as session:
+        report = await attendance.report(session, event.id)
+    assert (report.invited.total, report.invited.by_gender["woman"], report.invited.by_gender["man"]) == (5, 3, 2)
+    assert report.show_up_rate is None and report.women == 0
+
+
+def test_the_donor_sentence_agrees_with_one_woman_and_one_attendee():
+    assert donor_sentence(1, 1, en) == "1 attendee including 1 woman"
+    assert donor_sentence(12, 1, en) == "12 attendees including 1 woman"
+    assert donor_sentence(1_041, 0, en) == "1,041 attendees including 0 women"
