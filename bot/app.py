@@ -56,6 +56,8 @@ class Services:
     db: Database
     clock: Clock
     delivery: DeliveryWorker | None = None
+    # The highest update id stored when the bot started (see handlers.system.skip_duplicates).
+    handled_before_start: int = 2**63 - 1
     update_listeners: list[UpdateListener] = field(default_factory=list)
     error_listeners: list[ErrorListener] = field(default_factory=list)
 

@@ -370,6 +370,11 @@ async def _store_answer(update: Update, context: AppContext, step: Step, value: 
                 await members.answer(session, member, step, value, context.now())
             except InvalidAnswer as exc:
                 error = exc.reason
+    await _report_answer(update, member, step, error)
+
+
+async def _report_answer(update: Update, member: Member | None, step: Step, error: str | None) -> None:
+    """Says why an answer was refused, or shows the next question."""
     _ = tr(member, update)
     query = update.callback_query
     if error is not None:
@@ -486,33 +491,50 @@ async def confirm(update: Update, context: AppContext) -> None:
         await deeplinks.dispatch(update, context, member, payload)
 
 
+def _typed_answer(member: Member, text: str) -> tuple[Step, str | None] | None:
+    """What a typed text answers at the member's current question, or None if it answers nothing."""
+    _ = translator(member.language)
+    step = Step(member.step) if member.step else None
+    if step in (Step.NAME, Step.ORGANISATION):
+        return step, text
+    if step == Step.PROVINCE:
+        found = find_provinces(clean_line(text))
+        return (step, found[0]) if len(found) == 1 else None
+    if step == Step.PHONE:
+        if text.strip() in (_("Skip"), _("Remove my phone number")):
+            return step, None
+        if text.strip() == _("Keep as it is") and member.editing:
+            return None
+        return step, text
+    return None
+
+
 async def on_text(update: Update, context: AppContext) -> None:
     """Takes a typed answer for the question the member is on, or explains what to do instead."""
     text = update.message.text or ""
-    member = await load_member(context, update.effective_user.id)
+    # One transaction reads the member and stores the answer: typing is most of registration.
+    async with context.unit_of_work() as session:
+        member = await members.get(session, update.effective_user.id)
+        answer = _typed_answer(member, text) if member is not None else None
+        error = None
+        if answer is not None:
+            try:
+                await members.answer(session, member, *answer, context.now())
+            except InvalidAnswer as exc:
+                error = exc.reason
+    if answer is not None:
+        await _report_answer(update, member, answer[0], error)
+        return
     if member is None:
         await reply(update, *language_screen())
         return
     _ = translator(member.language)
     step = Step(member.step) if member.step else None
-    if step == Step.NAME:
-        await _store_answer(update, context, step, text)
-    elif step == Step.ORGANISATION:
-        await _store_answer(update, context, step, text)
-    elif step == Step.PROVINCE:
-        found = find_provinces(clean_line(text))
-        if len(found) == 1:
-            await _store_answer(update, context, step, found[0])
-        else:
-            await reply(update, _("I could not find that province. Please choose it from the list."))
-            await reply(update, *province_screen(member, _))
+    if step == Step.PROVINCE:
+        await reply(update, _("I could not find that province. Please choose it from the list."))
+        await reply(update, *province_screen(member, _))
     elif step == Step.PHONE:
-        if text.strip() in (_("Skip"), _("Remove my phone number")):
-            await _store_answer(update, context, step, None)
-        elif text.strip() == _("Keep as it is") and member.editing:
-            await keep_field(update, context)
-        else:
-            await _store_answer(update, context, step, text)
+        await keep_field(update, context)
     elif step is None:
         if not await drafts.dispatch(update, context):
             await reply(update, _("I did not understand that. Send /help to see what I can do."))

@@ -27,8 +27,15 @@ def on_start(hook: StartupHook) -> StartupHook:
 
 
 async def skip_duplicates(update: Update, context: AppContext) -> None:
-    """Stops an update Telegram delivered again after it was already acted on."""
-    async with context.services.db.session() as session:
+    """Stops an update Telegram delivered again after it was already acted on.
+
+    Update ids only grow, so an id above the highest one stored when the bot started is new and needs
+    no lookup; the unit of work's insert of the id still refuses a repeat that slips through.
+    """
+    services: Services = context.services
+    if update.update_id > services.handled_before_start:
+        return
+    async with services.db.session() as session:
         if await updates.seen(session, update.update_id):
             log.info("update %s already handled; skipped", update.update_id)
             raise ApplicationHandlerStop
@@ -75,6 +82,8 @@ async def prune_updates(context: AppContext) -> None:
 async def on_startup(application: Application) -> None:
     """Sets the command menus and the daily housekeeping job."""
     services: Services = application.bot_data["services"]
+    async with services.db.session() as session:
+        services.handled_before_start = await updates.highest(session)
     await menus.set_default_menus(application.bot)
     async with services.db.session() as session:
         ids = await coordinators.all_ids(session, services.settings.coordinator_ids)

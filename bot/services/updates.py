@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ProcessedUpdate
@@ -15,6 +15,11 @@ KEEP_FOR = timedelta(days=7)
 
 async def seen(session: AsyncSession, update_id: int) -> bool:
     return await session.scalar(select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == update_id)) is not None
+
+
+async def highest(session: AsyncSession) -> int:
+    """The highest update id handled so far (0 if none)."""
+    return await session.scalar(select(func.max(ProcessedUpdate.update_id))) or 0
 
 
 def record(session: AsyncSession, update_id: int, now: datetime) -> None:
