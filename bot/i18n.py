@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime as DateTime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -111,10 +111,10 @@ class Translator:
     def percent(self, value: float) -> str:
         return format_percent(value, locale=self.language)
 
-    def date(self, value: datetime, tz: ZoneInfo, fmt: str = "long") -> str:
+    def date(self, value: DateTime, tz: ZoneInfo, fmt: str = "long") -> str:
         return format_date(value.astimezone(tz).date(), format=fmt, locale=self.language)
 
-    def datetime(self, value: datetime, tz: ZoneInfo, fmt: str = "medium") -> str:
+    def datetime(self, value: DateTime, tz: ZoneInfo, fmt: str = "medium") -> str:
         return format_datetime(value, format=fmt, tzinfo=tz, locale=self.language)
 
 

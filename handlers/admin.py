@@ -13,21 +13,15 @@ from bot.services import coordinators, members
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
 from handlers import deeplinks, menus
-from handlers.common import answer_stale, button, is_coordinator, keyboard, load_member, reply, show, tr
+from handlers.common import (
+    answer_stale,
+    button,
+    coordinator_and_translator as _require_coordinator,
+    keyboard,
+    reply,
+    show,
+)
 from handlers.registration import FIELD_LABELS, field_text
-
-
-async def _require_coordinator(update: Update, context: AppContext) -> tuple[Member | None, Translator] | None:
-    """The caller's member row and translator if they are a coordinator; otherwise says no and returns None."""
-    member = await load_member(context, update.effective_user.id)
-    _ = tr(member, update)
-    if await is_coordinator(context, update.effective_user.id):
-        return member, _
-    if update.callback_query:
-        await update.callback_query.answer(_("This is for coordinators only."), show_alert=True)
-    else:
-        await reply(update, _("This command is for coordinators only."))
-    return None
 
 
 def _counts_line(_: Translator, counter, labels) -> str:

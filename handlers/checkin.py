@@ -17,7 +17,18 @@ from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
 from handlers import deeplinks
 from handlers import drafts as draft_inputs
-from handlers.common import answer_stale, button, is_coordinator, keyboard, load_member, pairs, reply, show, tr
+from handlers.common import (
+    answer_stale,
+    button,
+    coordinator_and_translator as require_coordinator,
+    is_coordinator,
+    keyboard,
+    load_member,
+    pairs,
+    reply,
+    show,
+    tr,
+)
 
 SEARCH = "checkin_search"
 WALKIN = "walkin"
@@ -32,19 +43,6 @@ EVENT_LABEL_MAX = 40
 
 
 # ---------------------------------------------------------------- shared by the coordinator screens
-
-
-async def require_coordinator(update: Update, context: AppContext) -> tuple[Member | None, Translator] | None:
-    """The caller's member row and translator if they are a coordinator; otherwise says no and returns None."""
-    member = await load_member(context, update.effective_user.id)
-    _ = tr(member, update)
-    if await is_coordinator(context, update.effective_user.id):
-        return member, _
-    if update.callback_query:
-        await update.callback_query.answer(_("This is for coordinators only."), show_alert=True)
-    else:
-        await reply(update, _("This command is for coordinators only."))
-    return None
 
 
 def event_button_label(event: Event, _: Translator) -> str:

@@ -69,14 +69,29 @@ async def answer_stale(update: Update, _: Translator) -> None:
     await update.callback_query.answer(_("This button is no longer active."), show_alert=False)
 
 
-async def require_coordinator(update: Update, context: AppContext) -> Translator | None:
-    """The coordinator's translator; for anyone else, says the action is for coordinators and returns None."""
+async def coordinator_and_translator(update: Update, context: AppContext) -> tuple[Member | None, Translator] | None:
+    """The caller's member row and translator if they are a coordinator; otherwise says no and returns None."""
     member = await load_member(context, update.effective_user.id)
     _ = tr(member, update)
     if await is_coordinator(context, update.effective_user.id):
-        return _
+        return member, _
     if update.callback_query:
         await update.callback_query.answer(_("This is for coordinators only."), show_alert=True)
     else:
         await reply(update, _("This command is for coordinators only."))
     return None
+
+
+async def require_coordinator(update: Update, context: AppContext) -> Translator | None:
+    """The coordinator's translator; for anyone else, says the action is for coordinators and returns None."""
+    allowed = await coordinator_and_translator(update, context)
+    return allowed[1] if allowed else None
+
+
+async def registered_member(update: Update, context: AppContext) -> Member | None:
+    """The registered member pressing a button; a stale-button answer for anyone else."""
+    member = await load_member(context, update.effective_user.id)
+    if member is None or member.registered_at is None:
+        await answer_stale(update, tr(member, update))
+        return None
+    return member

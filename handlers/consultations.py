@@ -22,7 +22,16 @@ from bot.services.groups import InvalidInput
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
 from handlers import deeplinks, drafts
-from handlers.common import answer_stale, button, keyboard, load_member, reply, show, tr
+from handlers.common import (
+    answer_stale,
+    button,
+    keyboard,
+    load_member,
+    registered_member as _registered,
+    reply,
+    show,
+    tr,
+)
 from handlers.groups import (
     Pair,
     duration,
@@ -161,14 +170,6 @@ async def open_link(update: Update, context: AppContext, member: Member, payload
         return
     consultation, found, is_open, zone = loaded
     await reply(update, *member_screen(consultation, found, is_open, zone, _))
-
-
-async def _registered(update: Update, context: AppContext) -> Member | None:
-    member = await load_member(context, update.effective_user.id)
-    if member is None or member.registered_at is None:
-        await answer_stale(update, tr(member, update))
-        return None
-    return member
 
 
 async def view(update: Update, context: AppContext) -> None:

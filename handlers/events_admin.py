@@ -27,7 +27,18 @@ from bot.vocab import RSVP_ANSWERS
 from handlers import audience_picker
 from handlers import reminders as reminder_jobs
 from handlers import rsvp as rsvp_screens
-from handlers.common import answer_stale, button, is_coordinator, keyboard, load_member, pairs, reply, show, tr
+from handlers.common import (
+    answer_stale,
+    button,
+    coordinator_and_translator as _coordinator,
+    is_coordinator,
+    keyboard,
+    load_member,
+    pairs,
+    reply,
+    show,
+    tr,
+)
 from handlers.drafts import on_input
 
 KIND = "event"  # the /newevent conversation
@@ -288,19 +299,6 @@ async def typed_values(update: Update, step: str, data: dict, tz: ZoneInfo, now:
 
 
 # ---------------------------------------------------------------- shared helpers
-
-
-async def _coordinator(update: Update, context: AppContext) -> tuple[Member | None, Translator] | None:
-    """The caller's member row and translator if they are a coordinator; otherwise says no and returns None."""
-    member = await load_member(context, update.effective_user.id)
-    _ = tr(member, update)
-    if await is_coordinator(context, update.effective_user.id):
-        return member, _
-    if update.callback_query:
-        await update.callback_query.answer(_("This is for coordinators only."), show_alert=True)
-    else:
-        await reply(update, _("This command is for coordinators only."))
-    return None
 
 
 async def _drop_buttons(update: Update) -> None:

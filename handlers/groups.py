@@ -34,7 +34,19 @@ from bot.services.groups import (
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
 from handlers import drafts
-from handlers.common import answer_stale, button, is_coordinator, keyboard, load_member, pairs, reply, show, tr
+from handlers.common import (
+    answer_stale,
+    button,
+    coordinator_and_translator as require_coordinator,
+    is_coordinator,
+    keyboard,
+    load_member,
+    pairs,
+    registered_member as _registered,
+    reply,
+    show,
+    tr,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +56,6 @@ PREVIEW_MAX = 150
 
 
 # ---------------------------------------------------------------- shared with consultations
-
-
-async def require_coordinator(update: Update, context: AppContext) -> tuple[Member | None, Translator] | None:
-    """The caller's member row and translator if they are a coordinator; otherwise says no and returns None."""
-    member = await load_member(context, update.effective_user.id)
-    _ = tr(member, update)
-    if await is_coordinator(context, update.effective_user.id):
-        return member, _
-    if update.callback_query:
-        await update.callback_query.answer(_("This is for coordinators only."), show_alert=True)
-    else:
-        await reply(update, _("This command is for coordinators only."))
-    return None
 
 
 async def require_typing_coordinator(update: Update, context: AppContext) -> tuple[Member, Translator] | None:
@@ -483,15 +482,6 @@ async def show_groups(update: Update, context: AppContext) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     await show(update, text, markup)
-
-
-async def _registered(update: Update, context: AppContext) -> Member | None:
-    """The registered member pressing a button; a stale-button answer for anyone else."""
-    member = await load_member(context, update.effective_user.id)
-    if member is None or member.registered_at is None:
-        await answer_stale(update, tr(member, update))
-        return None
-    return member
 
 
 async def view_group(update: Update, context: AppContext) -> None:
