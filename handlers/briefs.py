@@ -13,16 +13,18 @@ from bot.delivery import render_markup
 from bot.models import Draft
 from bot.models.briefs import Brief
 from bot.services import briefs, coordinators, drafts, members
-from bot.services.audience import Audience, size
+from bot.services.audience import Audience
 from bot.services.briefs import InvalidBrief
 from bot.services.events import InvalidInput, parse_start
 from bot.text import esc
 from handlers import drafts as draft_input
-from handlers.audience_picker import parse, pattern, picker_screen
+from handlers.audience_picker import pattern
+from handlers.composer import press_audience, show_audience
 from handlers.common import answer_stale, button, keyboard, load_member, reply, require_coordinator, show, tr
 
 KIND = "brief"
 QUESTION = "brief_question"
+HEADING = N_("Who should receive the brief?")
 PICKER = "br:aud"
 # The questions of the composer, in order, with the key each answer is stored under.
 STEPS = ("file", "title_en", "title_km", "summary_en", "summary_km")
@@ -148,10 +150,7 @@ async def same_as_english(update: Update, context: AppContext) -> None:
 
 async def _show_picker(update: Update, context: AppContext, audience: Audience, _: Translator, *,
                        view: str = "main", new: bool = False) -> None:
-    async with context.services.db.session() as session:
-        sizes = await size(session, audience)
-    text, markup = picker_screen(audience, _, PICKER, sizes, view=view, heading=_("Who should receive the brief?"))
-    await (reply(update, text, markup) if new else show(update, text, markup))
+    await show_audience(update, context, audience, _, prefix=PICKER, heading=_(HEADING), view=view, new=new)
 
 
 async def pick(update: Update, context: AppContext) -> None:
@@ -159,25 +158,10 @@ async def pick(update: Update, context: AppContext) -> None:
     _ = await require_coordinator(update, context)
     if _ is None:
         return
-    async with context.services.db.session() as session:
-        draft = await drafts.get(session, update.effective_user.id, KIND)
-    current = Audience.from_json(draft.data.get("audience")) if draft and draft.step is None else None
-    choice = parse(PICKER, update.callback_query.data, current) if current is not None else None
-    if choice is None:
-        await answer_stale(update, _)
+    done = await press_audience(update, context, _, kind=KIND, prefix=PICKER, heading=_(HEADING))
+    if done is None:
         return
-    async with context.unit_of_work() as session:
-        draft = await drafts.get(session, update.effective_user.id, KIND)
-        drafts.advance(draft, step=None, now=context.now(), audience=choice.audience.to_json())
-        sizes = await size(session, choice.audience)
-    await update.callback_query.answer()
-    if not choice.done:
-        await _show_picker(update, context, choice.audience, _, view=choice.view)
-        return
-    if sum(sizes.values()) == 0:
-        await show(update, _("No member matches this audience. Please choose another one."))
-        await _show_picker(update, context, choice.audience, _, new=True)
-        return
+    draft, sizes = done
     for language in LANGUAGES:
         if sizes.get(language):
             piece = content(0, draft.data)[language]

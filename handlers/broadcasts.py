@@ -13,15 +13,17 @@ from bot.delivery import render_markup
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.models import Delivery, Draft
 from bot.services import drafts, outbox
-from bot.services.audience import Audience, size
+from bot.services.audience import Audience
 from bot.services.events import InvalidInput, parse_start
 from handlers import drafts as draft_input
-from handlers.audience_picker import parse, pattern, picker_screen
+from handlers.audience_picker import pattern
+from handlers.composer import press_audience, show_audience
 from handlers.common import answer_stale, button, keyboard, reply, require_coordinator, show
 
 KIND = "broadcast"
 # Language names as words inside a sentence (the buttons use each language's own name).
 LANGUAGE_WORDS = {"en": N_("English"), "km": N_("Khmer")}
+HEADING = N_("Who should receive it?")
 PICKER = "bc:aud"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -145,13 +147,7 @@ async def skip_language(update: Update, context: AppContext) -> None:
 
 async def _show_picker(update: Update, context: AppContext, audience: Audience, _: Translator, *,
                        view: str = "main", new: bool = False) -> None:
-    async with context.services.db.session() as session:
-        sizes = await size(session, audience)
-    text, markup = picker_screen(audience, _, PICKER, sizes, view=view, heading=_("Who should receive it?"))
-    if new:
-        await reply(update, text, markup)
-    else:
-        await show(update, text, markup)
+    await show_audience(update, context, audience, _, prefix=PICKER, heading=_(HEADING), view=view, new=new)
 
 
 async def pick(update: Update, context: AppContext) -> None:
@@ -159,25 +155,10 @@ async def pick(update: Update, context: AppContext) -> None:
     _ = await require_coordinator(update, context)
     if _ is None:
         return
-    async with context.services.db.session() as session:
-        draft = await drafts.get(session, update.effective_user.id, KIND)
-    current = Audience.from_json(draft.data.get("audience")) if draft and draft.step is None else None
-    choice = parse(PICKER, update.callback_query.data, current) if current is not None else None
-    if choice is None:
-        await answer_stale(update, _)
+    done = await press_audience(update, context, _, kind=KIND, prefix=PICKER, heading=_(HEADING))
+    if done is None:
         return
-    async with context.unit_of_work() as session:
-        draft = await drafts.get(session, update.effective_user.id, KIND)
-        drafts.advance(draft, step=None, now=context.now(), audience=choice.audience.to_json())
-        sizes = await size(session, choice.audience)
-    await update.callback_query.answer()
-    if not choice.done:
-        await _show_picker(update, context, choice.audience, _, view=choice.view)
-        return
-    if sum(sizes.values()) == 0:
-        await show(update, _("No member matches this audience. Please choose another one."))
-        await _show_picker(update, context, choice.audience, _, new=True)
-        return
+    draft, sizes = done
     await _preview(update, context, draft, sizes, _)
 
 
