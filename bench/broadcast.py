@@ -127,7 +127,7 @@ def server_stats(base_url: str) -> dict:
 def scenario(name: str, recipients: int, rate: float | None, database_url: str | None) -> dict:
     """One scenario: fresh database and server, the worker in a child process, then the checks."""
     with tempfile.TemporaryDirectory() as folder:
-        url = database_url or f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
+        url = database_url or f"sqlite:///{folder}/bench.sqlite3"
         from bot.db import migrate
 
         migrate(url)

@@ -154,7 +154,7 @@ async def run(args: argparse.Namespace) -> int:
                         "registration" + suffix, APP_COMMAND, registrations(args.members),
                         workdir=workdir / "registration", concurrency=concurrency,
                         timeout=args.timeout, settings={
-                            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+                            "DATABASE_URL": f"sqlite:///{database}",
                             "LOG_LEVEL": "WARNING"}))
                     registered.append(count_registered(database))
         except BotDied as exc:

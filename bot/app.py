@@ -126,23 +126,50 @@ def describe(update: object) -> str:
     return f"update from user {user}"
 
 
-class TracingUpdateProcessor(BaseUpdateProcessor):
-    """Handles updates one at a time, in order, and logs one line per update."""
+def ordering_key(update: object) -> int | None:
+    """Whose updates must keep their order: the sender's (or, without one, the chat's)."""
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+    return None
 
-    def __init__(self, services: Services) -> None:
-        super().__init__(max_concurrent_updates=1)
+
+class TracingUpdateProcessor(BaseUpdateProcessor):
+    """Handles several members' updates at once, each member's in the order they came, and logs each."""
+
+    def __init__(self, services: Services, max_concurrent_updates: int = 1) -> None:
+        super().__init__(max_concurrent_updates=max_concurrent_updates)
         self.services = services
+        # One lock per sender with updates in hand; removed when their last update is done.
+        self._queues: dict[int | None, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def _in_turn(self, key: int | None) -> AsyncIterator[None]:
+        lock, waiting = self._queues.get(key) or (asyncio.Lock(), 0)
+        self._queues[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._queues[key]
+            if waiting == 1:
+                del self._queues[key]
+            else:
+                self._queues[key] = (lock, waiting - 1)
 
     async def do_process_update(self, update: object, coroutine) -> None:
-        started = time.perf_counter()
-        try:
-            await coroutine
-        finally:
-            elapsed = (time.perf_counter() - started) * 1000
-            if isinstance(update, Update):
-                log.info("update %s handled in %.1f ms: %s", update.update_id, elapsed, describe(update))
-            for listener in self.services.update_listeners:
-                listener(update)
+        async with self._in_turn(ordering_key(update)):
+            started = time.perf_counter()
+            try:
+                await coroutine
+            finally:
+                elapsed = (time.perf_counter() - started) * 1000
+                if isinstance(update, Update):
+                    log.info("update %s handled in %.1f ms: %s", update.update_id, elapsed, describe(update))
+                for listener in self.services.update_listeners:
+                    listener(update)
 
     async def initialize(self) -> None:
         pass
@@ -196,7 +223,7 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
         .base_file_url(settings.api_file_url)
         .context_types(ContextTypes(context=AppContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(TracingUpdateProcessor(services))
+        .concurrent_updates(TracingUpdateProcessor(services, settings.concurrent_updates))
         .rate_limiter(
             PatientRateLimiter(
                 retries=settings.network_retries,

@@ -12,7 +12,7 @@ from dotenv import load_dotenv
 from bot.text import normalize_digits
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///sahakor.sqlite3"
+DEFAULT_DATABASE_URL = "sqlite:///sahakor.sqlite3"
 
 
 class ConfigError(Exception):
@@ -37,6 +37,8 @@ class Settings:
     network_retry_base_delay: float = 0.5
     network_retries: int = 4
     poll_timeout: int = 10
+    # Updates handled at once; each member's own updates are still handled one at a time, in order.
+    concurrent_updates: int = 32
 
     def __post_init__(self) -> None:
         if not self.api_file_url:
@@ -94,6 +96,7 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         timezone=timezone,
         log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
         rate_overall_per_second=_float(env, "SEND_RATE_PER_SECOND", 30.0),
+        concurrent_updates=max(1, int(_float(env, "CONCURRENT_UPDATES", 32))),
     )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot import sqlite_inloop
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -18,8 +22,19 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def async_url(url: str) -> str:
+    """The URL the async engine is made from: plain SQLite (`sqlite:///file`) runs in the event loop's
+    thread (bot.sqlite_inloop); a URL naming an async driver (`sqlite+aiosqlite`, `postgresql+asyncpg`)
+    is used as it is."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        return parsed.set(drivername=f"sqlite+{sqlite_inloop.DRIVER}").render_as_string(hide_password=False)
+    return url
+
+
 def make_engine(url: str) -> AsyncEngine:
     """Creates the engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    url = async_url(url)
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -37,18 +52,36 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 class Database:
-    """Owns the engine and hands out sessions that commit at the end of a unit of work."""
+    """Owns the engine and hands out sessions that commit at the end of a unit of work.
+
+    SQLite lets one connection write at a time, and a transaction that read before another one wrote
+    cannot write at all ("database is locked"); so with SQLite the sessions of this process take turns
+    (updates of different members are handled concurrently, but only their Bot API calls overlap).
+    PostgreSQL sessions run side by side.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._turn = asyncio.Lock() if is_sqlite(url) else None
+        # Set while the current task holds the turn, so that a session opened inside another waits for none.
+        self._holding: ContextVar[bool] = ContextVar(f"holding_{id(self)}", default=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """One transaction: commits when the block ends, rolls back if it raises."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        if self._turn is None or self._holding.get():
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+            return
+        async with self._turn:
+            token = self._holding.set(True)
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    yield session
+            finally:
+                self._holding.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -9,6 +9,7 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from bot.config import DEFAULT_DATABASE_URL
+from bot.db import async_url
 from bot.models import Base, UTCDateTime
 
 config = context.config
@@ -45,9 +46,9 @@ def _run_sync(connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = async_engine_from_config(
-        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
-    )
+    section = config.get_section(config.config_ini_section, {})
+    section["sqlalchemy.url"] = async_url(section["sqlalchemy.url"])
+    engine = async_engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(_run_sync)
     await engine.dispose()

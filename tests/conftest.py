@@ -55,7 +55,7 @@ def database_url(tmp_path_factory) -> str:
         _pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-        url = f"sqlite+aiosqlite:///{path}"
+        url = f"sqlite:///{path}"
         migrate(url)
         yield url
 
@@ -73,7 +73,7 @@ async def db(database_url, tmp_path) -> Database:
         source = make_url(database_url).database
         target = tmp_path / "bot.sqlite3"
         shutil.copy(source, target)
-        database = Database(f"sqlite+aiosqlite:///{target}")
+        database = Database(f"sqlite:///{target}")
     yield database
     await database.dispose()
 

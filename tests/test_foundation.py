@@ -31,7 +31,7 @@ def test_settings_come_from_the_environment_with_sensible_defaults():
     settings = load_settings({"TELEGRAM_BOT_TOKEN": "1:abc", "COORDINATOR_IDS": "12, ១៣,", "TIMEZONE": ""})
     assert settings.coordinator_ids == {12, 13}
     assert settings.timezone == "Asia/Phnom_Penh"
-    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.database_url.startswith("sqlite:///")
     assert settings.api_base_url == "https://api.telegram.org/bot"
     assert settings.api_file_url == "https://api.telegram.org/file/bot"
     local = load_settings({"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot"})
@@ -58,7 +58,7 @@ def test_run_without_a_token_exits_at_once_with_a_clear_message(tmp_path):
 
 
 def test_migrate_command_creates_the_sqlite_database(tmp_path):
-    env = dict(os.environ, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/data/bot.sqlite3")
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/data/bot.sqlite3")
     env.pop("TELEGRAM_BOT_TOKEN", None)
     result = subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)
@@ -78,6 +78,7 @@ def test_migrations_upgrade_from_empty_downgrade_to_base_and_match_the_models(tm
         _pg_admin(PG_URL, f'CREATE DATABASE "{name}"')
         url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     else:
+        # The rest of the suite uses plain sqlite:// URLs; an explicit aiosqlite URL must work as well.
         url = f"sqlite+aiosqlite:///{tmp_path}/mig.sqlite3"
     try:
         migrate(url)
