@@ -19,6 +19,7 @@ def register_all(app: Application) -> None:
         checkin,
         consultations,
         events_admin,
+        eventreport,
         groups,
         polls,
         profile,
@@ -36,4 +37,5 @@ def register_all(app: Application) -> None:
     for feature in (reminders, rsvp, broadcasts, briefs, checkin, attendance_report, events_admin, groups,
                     consultations, surveys, polls):
         feature.register(app)
+    eventreport.register(app)
     registration.register_fallbacks(app)

@@ -133,6 +133,15 @@ async def _store(update: Update, context: AppContext, step: str, value: str, _: 
         await _show_picker(update, context, Audience(), _, new=True)
 
 
+async def begin_with_file(update: Update, context: AppContext, _: Translator, data: dict, audience: Audience) -> None:
+    """Starts a brief from a file the bot made (an event report) with its titles and summaries, at the audience
+    step. `data` holds file_id, file_name, title_en, title_km, summary_en and summary_km."""
+    async with context.unit_of_work() as session:
+        await drafts.begin(session, update.effective_user.id, KIND, step=None, now=context.now(),
+                           data={**data, "audience": audience.to_json()})
+    await _show_picker(update, context, audience, _, new=True)
+
+
 async def same_as_english(update: Update, context: AppContext) -> None:
     """Uses the English title or summary for Khmer readers too."""
     _ = await require_coordinator(update, context)

@@ -29,6 +29,7 @@ COORDINATOR_COMMANDS = (
     ("newevent", N_("create an event and invite members")),
     ("checkin", N_("check people in at an event, or add walk-ins")),
     ("report", N_("attendance report of an event")),
+    ("eventreport", N_("bilingual event report (Word and PDF) to send as a brief")),
     ("newgroup", N_("create a working group")),
     ("consult", N_("open a consultation and gather needs by theme")),
     ("inputs", N_("see, sort and export consultation inputs")),

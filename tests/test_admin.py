@@ -90,7 +90,7 @@ async def test_command_menus_are_set_per_language_and_for_coordinators(bot, tele
     await register(coordinator, km)
     menu = telegram.commands({"type": "chat", "chat_id": COORDINATOR_ID})
     assert [c["command"] for c in menu] == ["events", "groups", "surveys", "briefs", "profile", "language", "help",
-                                            "stop", "delete", "newevent", "checkin", "report", "newgroup", "consult",
+                                            "stop", "delete", "newevent", "checkin", "report", "eventreport", "newgroup", "consult",
                                             "inputs", "newsurvey", "poll", "results", "broadcast", "newbrief",
                                             "members", "coordinators"]
     assert menu[-1]["description"] == km("list, add or remove coordinators")
