@@ -42,7 +42,10 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        Index("ix_outbox_message_status_due_at", "status", "due_at"),
+        # The worker's claim: due rows in order (id breaks ties, so no sort is needed on any database).
+        Index("ix_outbox_message_status_due_at_id", "status", "due_at", "id"),
+        # "Is anything of this delivery still unsent?", asked after every window.
+        Index("ix_outbox_message_delivery_status", "delivery_id", "status"),
         Index("uq_outbox_message_delivery_chat", "delivery_id", "chat_id", unique=True),
     )
 
