@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import resource
+import gc
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,8 @@ async def work(url: str, base_url: str, rate: float | None, delivery_id: int) ->
     db = Database(url)
     bot = DeliveryWorker.make_bot(TOKEN, base_url, base_url.replace("/bot", "/file/bot"))
     worker = DeliveryWorker(db, bot, Clock(), Limits(per_second=rate, window=100 if not rate else 50))
+    # As the bot does once it has started (handlers.system.on_startup): what exists now lives for good.
+    gc.freeze()
     started = time.perf_counter()
     await worker.start()
 

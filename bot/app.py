@@ -99,8 +99,7 @@ class AppContext(CallbackContext[ExtBot, dict, dict, dict]):
             async with self.services.db.session() as session:
                 yield session
                 if self.update_id is not None and not self._update_recorded:
-                    updates.record(session, self.update_id, self.now())
-                    await session.flush()
+                    await updates.record(session, self.update_id, self.now())
         except IntegrityError:
             if self.update_id is not None and not self._update_recorded:
                 raise DuplicateUpdate(self.update_id) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -22,6 +23,9 @@ def _run(args: argparse.Namespace) -> int:
     check_catalogs()
     migrate(settings.database_url)
     application = build_application(settings)
+    # Modules, handlers and settings live as long as the process: keeping the cyclic garbage collector
+    # off them makes its full passes cheap (they were a third of the outbox worker's time at 100,000 rows).
+    gc.freeze()
     try:
         # A 20 ms pause between polls lets a busy bot take updates in batches instead of one request each.
         application.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=settings.poll_timeout, poll_interval=0.02)

@@ -11,6 +11,8 @@ SQLite's busy timeout.
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -19,10 +21,27 @@ from sqlalchemy.engine import URL
 DRIVER = "inloop"
 
 
+class InLoopCursor(sqlite3.Cursor):
+    """A sqlite3 cursor with the one coroutine SQLAlchemy's async results call on a driver's cursor."""
+
+    async def _async_soft_close(self) -> None:
+        """Nothing to release early: the rows are read from the file as they are fetched."""
+
+
+class InLoopConnection(sqlite3.Connection):
+    def cursor(self, factory=InLoopCursor):  # noqa: D102 - sqlite3's own signature
+        return super().cursor(factory)
+
+
 class SQLiteInLoopDialect(SQLiteDialect_pysqlite):
     driver = DRIVER
     is_async = True
     supports_statement_cache = True
+
+    def create_connect_args(self, url: URL):
+        args, options = super().create_connect_args(url)
+        options["factory"] = InLoopConnection
+        return args, options
 
     @classmethod
     def get_pool_class(cls, url: URL) -> type[pool.Pool]:

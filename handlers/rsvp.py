@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import icalendar
 from telegram import InputFile, Update
@@ -109,6 +111,12 @@ def promotion_content(event: Event) -> dict[str, dict]:
     return content
 
 
+@lru_cache(maxsize=32)
+def timezone_component(name: str) -> icalendar.Timezone:
+    """The VTIMEZONE of a zone: working out its transitions takes icalendar some 20 ms, so once per zone."""
+    return icalendar.Timezone.from_tzinfo(ZoneInfo(name))
+
+
 def calendar_file(event: Event, language: str, now: datetime) -> bytes:
     """The event as an .ics file in the member's language, in the event's own time zone."""
     tz = zone(event)
@@ -129,9 +137,9 @@ def calendar_file(event: Event, language: str, now: datetime) -> bytes:
     calendar.add("prodid", "-//Sahakor//Events//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    calendar.add_component(entry)
     # A VTIMEZONE for the TZID, so phones that don't know the zone name still show the right hour.
-    calendar.add_missing_timezones()
+    calendar.add_component(timezone_component(tz.key))
+    calendar.add_component(entry)
     return calendar.to_ical()
 
 
@@ -163,9 +171,24 @@ async def send_confirmation(update: Update, context: AppContext, outcome: Outcom
         await reply(update, text)
 
 
+CALENDAR_FILES = "calendar_file_ids"
+
+
 async def send_calendar(update: Update, context: AppContext, event: Event, language: str, caption: str) -> None:
-    data = calendar_file(event, language, context.now())
-    await update.effective_chat.send_document(InputFile(data, filename=f"event-{event.id}.ics"), caption=caption)
+    """Sends the event's .ics; once Telegram has the file for this version of the event and language,
+    later members get it by its file id instead of another upload."""
+    uploaded: dict = context.bot_data.setdefault(CALENDAR_FILES, {})
+    key = (event.id, language, event.updated_at)
+    file_id = uploaded.get(key)
+    if file_id is None:
+        document = InputFile(calendar_file(event, language, context.now()), filename=f"event-{event.id}.ics")
+    else:
+        document = file_id
+    message = await update.effective_chat.send_document(document, caption=caption)
+    if file_id is None and message.document is not None:
+        if len(uploaded) >= 256:
+            uploaded.clear()
+        uploaded[key] = message.document.file_id
 
 
 # ---------------------------------------------------------------- handlers
@@ -180,14 +203,16 @@ async def rsvp(update: Update, context: AppContext) -> None:
     """Records Going / Maybe / Can't go, redraws the invitation with the answer, and confirms it."""
     event_id, answer = int(context.match.group(1)), RSVP_CODES[context.match.group(2)]
     query = update.callback_query
-    member = await load_member(context, update.effective_user.id)
+    async with context.unit_of_work() as session:
+        member, current = await rsvps.member_with_answer(session, update.effective_user.id, event_id)
+        registered = member is not None and member.registered_at is not None
+        if registered:
+            outcome = await rsvps.answer(session, event_id=event_id, member_id=member.id, answer=answer,
+                                         now=context.now(), content=promotion_content, rsvp=current)
     _ = tr(member, update)
-    if member is None or member.registered_at is None:
+    if not registered:
         await query_alert(update, _("Please register first: send /start."))
         return
-    async with context.unit_of_work() as session:
-        outcome = await rsvps.answer(session, event_id=event_id, member_id=member.id, answer=answer,
-                                     now=context.now(), content=promotion_content)
     if outcome.status is not Status.OK:
         await query_alert(update, unavailable_text(outcome, _))
         return

@@ -508,3 +508,22 @@ async def test_an_unknown_unpublished_or_cancelled_event_link_says_so(bot, teleg
 
     assert user.last.text == km(message)
     assert not user.last.has_inline_keyboard
+
+
+async def test_the_calendar_file_is_uploaded_once_per_language_and_then_sent_by_its_file_id(bot, telegram, db, clock):
+    first, second = await members_of(db, telegram, clock, "km", 530, 531)
+    english = (await members_of(db, telegram, clock, "en", 532))[0]
+    event_id = await make_event(db, clock)
+    await invite(bot, db, clock, event_id, [530, 531, 532])
+
+    await first.press(km("Going"))
+    await second.press(km("Going"))
+    await english.press(en("Going"))
+
+    documents = [call["document"] for call in telegram.calls("sendDocument")]
+    assert len(documents) == 3
+    uploaded_km, reused, uploaded_en = documents
+    assert not isinstance(uploaded_km, str) and not isinstance(uploaded_en, str)  # uploads
+    assert isinstance(reused, str)  # the file id Telegram gave the first upload
+    assert second.last.document == first.last.document  # the same file, in Khmer
+    assert parse_calendar(english.last.document[1])[1]["summary"] == TITLE_EN

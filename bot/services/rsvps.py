@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.models import Event, Member, Rsvp
 from bot.services import outbox
@@ -73,6 +74,18 @@ async def current(session: AsyncSession, event_id: int, member_id: int) -> Rsvp 
     return await session.scalar(select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.member_id == member_id))
 
 
+_MEMBER_WITH_ANSWER = (
+    select(Member, Rsvp)
+    .outerjoin(Rsvp, and_(Rsvp.member_id == Member.id, Rsvp.event_id == bindparam("event_id")))
+    .where(Member.telegram_id == bindparam("telegram_id")))
+
+
+async def member_with_answer(session: AsyncSession, telegram_id: int, event_id: int) -> tuple[Member | None, Rsvp | None]:
+    """The member who pressed, and their answer to the event if any, in one query."""
+    row = (await session.execute(_MEMBER_WITH_ANSWER, {"event_id": event_id, "telegram_id": telegram_id})).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 async def position(session: AsyncSession, rsvp: Rsvp) -> int | None:
     """Where a waiting member stands in the queue (1 = next to get a seat)."""
     if not rsvp.waitlisted:
@@ -84,19 +97,23 @@ async def position(session: AsyncSession, rsvp: Rsvp) -> int | None:
     return ahead + 1
 
 
-async def take_seat(session: AsyncSession, event_id: int) -> bool:
-    """Takes one seat if one is free; True if this transaction won it."""
-    result = await session.execute(
-        update(Event).where(Event.id == event_id,
-                            or_(Event.capacity.is_(None), Event.seats_taken < Event.capacity))
-        .values(seats_taken=Event.seats_taken + 1).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+# Seat counting runs on every Going press: built once, on the table (no ORM bookkeeping needed).
+_events = Event.__table__
+_TAKE_SEAT = (update(_events).where(_events.c.id == bindparam("event_id"),
+                                    or_(_events.c.capacity.is_(None), _events.c.seats_taken < _events.c.capacity))
+              .values(seats_taken=_events.c.seats_taken + 1).returning(_events.c.seats_taken))
+_RELEASE_SEAT = (update(_events).where(_events.c.id == bindparam("event_id"), _events.c.seats_taken > 0)
+                 .values(seats_taken=_events.c.seats_taken - 1).returning(_events.c.seats_taken))
 
 
-async def release_seat(session: AsyncSession, event_id: int) -> None:
-    await session.execute(
-        update(Event).where(Event.id == event_id, Event.seats_taken > 0)
-        .values(seats_taken=Event.seats_taken - 1).execution_options(synchronize_session=False))
+async def take_seat(session: AsyncSession, event_id: int) -> int | None:
+    """Takes one seat if one is free; the seats now taken if this transaction won it, else None."""
+    return (await session.execute(_TAKE_SEAT, {"event_id": event_id})).scalar_one_or_none()
+
+
+async def release_seat(session: AsyncSession, event_id: int) -> int | None:
+    """Frees one seat; the seats now taken (None if none were)."""
+    return (await session.execute(_RELEASE_SEAT, {"event_id": event_id})).scalar_one_or_none()
 
 
 async def _claim_next_waiting(session: AsyncSession, event_id: int, now: datetime) -> Rsvp | None:
@@ -119,7 +136,7 @@ async def _claim_next_waiting(session: AsyncSession, event_id: int, now: datetim
 async def fill_seats(session: AsyncSession, event: Event, now: datetime, content: PromotionContent) -> list[int]:
     """Gives free seats to waiting members in the order they asked, each told through the outbox; returns their ids."""
     promoted = []
-    while await take_seat(session, event.id):
+    while await take_seat(session, event.id) is not None:
         rsvp = await _claim_next_waiting(session, event.id, now)
         if rsvp is None:
             await release_seat(session, event.id)
@@ -142,24 +159,36 @@ async def view(session: AsyncSession, *, event_id: int, member_id: int, now: dat
     return Outcome(availability(event, now), event, rsvp.answer, rsvp.waitlisted, await position(session, rsvp))
 
 
+UNKNOWN = object()
+
+
 async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer: str, now: datetime,
-                 content: PromotionContent) -> Outcome:
-    """Records a member's answer: a seat if one is free, else the waiting list; a freed seat goes to the next waiting."""
+                 content: PromotionContent, rsvp: Rsvp | None | object = UNKNOWN) -> Outcome:
+    """Records a member's answer: a seat if one is free, else the waiting list; a freed seat goes to the next waiting.
+
+    `rsvp` is the member's current answer when the caller has already read it (member_with_answer).
+    """
     if answer not in ANSWERS:
         raise ValueError(answer)
     event = await session.get(Event, event_id)
     status = availability(event, now)
     if status is not Status.OK:
         return Outcome(status, event)
-    rsvp = await current(session, event_id, member_id)
+    if rsvp is UNKNOWN:
+        rsvp = await current(session, event_id, member_id)
     seated = rsvp is not None and rsvp.answer == GOING and not rsvp.waitlisted
     if rsvp is not None and rsvp.answer == answer:
         return Outcome(Status.OK, event, answer, rsvp.waitlisted, await position(session, rsvp), changed=False)
     outcome = Outcome(Status.OK, event, answer, changed=True)
+    taken = UNKNOWN
     if answer == GOING:
-        outcome.waitlisted = not await take_seat(session, event_id)
+        taken = await take_seat(session, event_id)
+        outcome.waitlisted = taken is None
     elif seated:
-        await release_seat(session, event_id)
+        taken = await release_seat(session, event_id)
+    if isinstance(taken, int):
+        # The count the UPDATE returned: no need to read the event again.
+        set_committed_value(event, "seats_taken", taken)
     if rsvp is None:
         rsvp = Rsvp(event_id=event_id, member_id=member_id, created_at=now)
         session.add(rsvp)
@@ -168,6 +197,7 @@ async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer
     await session.flush()
     if seated:
         outcome.promoted = await fill_seats(session, event, now, content)
+    elif outcome.waitlisted:
+        await session.refresh(event, ["seats_taken"])
     outcome.position = await position(session, rsvp)
-    await session.refresh(event, ["seats_taken"])
     return outcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ProcessedUpdate
@@ -22,8 +22,13 @@ async def highest(session: AsyncSession) -> int:
     return await session.scalar(select(func.max(ProcessedUpdate.update_id))) or 0
 
 
-def record(session: AsyncSession, update_id: int, now: datetime) -> None:
-    session.add(ProcessedUpdate(update_id=update_id, processed_at=now))
+# Built once: this insert runs for every update the bot handles.
+_RECORD = insert(ProcessedUpdate.__table__).values(update_id=bindparam("update_id"), processed_at=bindparam("at"))
+
+
+async def record(session: AsyncSession, update_id: int, now: datetime) -> None:
+    """Stores the update id; a second time, the primary key refuses it (IntegrityError)."""
+    await session.execute(_RECORD, {"update_id": update_id, "at": now})
 
 
 async def prune(session: AsyncSession, now: datetime) -> int:
