@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_interval
+from babel.dates import format_date, format_interval
 
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.models import Event
@@ -36,8 +36,8 @@ def when(event: Event, _: Translator) -> str:
 
 
 def moment(value, event: Event, _: Translator) -> str:
-    """A single date and time (a deadline, say) in the event's zone."""
-    return format_datetime(value, "medium", tzinfo=zone(event), locale=_.language)
+    """A single date and time (a deadline, say) in the event's zone: 'Wed, Dec 11, 2024, 17:00', no seconds."""
+    return _.datetime(value, zone(event))
 
 
 def rsvp_buttons(event_id: int, _: Translator) -> list[list[list[str]]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -114,8 +114,12 @@ class Translator:
     def date(self, value: DateTime, tz: ZoneInfo, fmt: str = "long") -> str:
         return format_date(value.astimezone(tz).date(), format=fmt, locale=self.language)
 
-    def datetime(self, value: DateTime, tz: ZoneInfo, fmt: str = "medium") -> str:
-        return format_datetime(value, format=fmt, tzinfo=tz, locale=self.language)
+    def datetime(self, value: DateTime, tz: ZoneInfo, fmt: str | None = None) -> str:
+        """A moment in the member's language: by default 'Wed, Dec 11, 2024, 17:00' (24-hour, no seconds)."""
+        if fmt is not None:
+            return format_datetime(value, format=fmt, tzinfo=tz, locale=self.language)
+        day = format_skeleton("yMMMEd", value, tzinfo=tz, locale=self.language)
+        return f"{day}, {format_skeleton('Hm', value, tzinfo=tz, locale=self.language)}"
 
 
 @cache
