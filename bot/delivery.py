@@ -14,6 +14,7 @@ from datetime import timedelta
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -168,12 +169,12 @@ class DeliveryWorker:
         return len(claimed)
 
     async def _load_content(self, session, delivery_ids: set[int]) -> None:
-        for delivery_id in delivery_ids - self._content.keys():
-            delivery = await session.get(Delivery, delivery_id)
-            self._content[delivery_id] = delivery.content if delivery else {}
-        if len(self._content) > 256:
-            for key in list(self._content)[:128]:
-                del self._content[key]
+        """Reads the content of the deliveries in this window afresh, so a change (an event edited while its
+        invitations go out) reaches the rest of the audience."""
+        if not delivery_ids:
+            return
+        rows = await session.execute(select(Delivery.id, Delivery.content).where(Delivery.id.in_(sorted(delivery_ids))))
+        self._content = {delivery_id: content or {} for delivery_id, content in rows}
 
     async def _chat_turn(self, chat_id: int) -> None:
         """Keeps to Telegram's per-chat pace (about one message a second; 20 a minute in a group)."""
@@ -251,4 +252,3 @@ class DeliveryWorker:
                     log.exception("progress report for delivery %s failed", delivery_id)
             if final:
                 self._last_progress.pop(delivery_id, None)
-                self._content.pop(delivery_id, None)

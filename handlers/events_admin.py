@@ -1109,6 +1109,7 @@ async def _save(update, context, member, _, match) -> None:
             result = await events.apply_change(session, event_id, draft.data["values"], now)
         if result.status == "saved":
             await reminders.plan(session, result.event, now)
+            await events.refresh_invitations(session, result.event, event_text.invitation_content(result.event))
             if draft.data["field"] == "cap":
                 promoted = await rsvps.fill_seats(session, result.event, now, rsvp_screens.promotion_content)
             notice = "postpone" if draft.data.get("postpone") else draft.data["field"]

@@ -225,3 +225,23 @@ async def test_sigterm_mid_broadcast_sends_nothing_twice(telegram, db, clock):
     counts, in_flight = await _broadcast_across_a_stop(telegram, db, clock, signal.SIGTERM)
     assert in_flight == 0
     assert counts == [1] * len(counts)
+
+
+async def test_content_changed_while_sending_reaches_the_rest_of_the_audience(telegram, db, clock):
+    from bot.delivery import DeliveryWorker, Limits
+
+    ids = await seed_members(db, telegram, clock, 40)
+    delivery_id = await create_delivery(db, clock)
+    worker = DeliveryWorker(db, DeliveryWorker.make_bot(telegram.token, telegram.base_url, telegram.base_file_url),
+                            clock, Limits(per_second=None, window=10))
+    await worker.bot.initialize()
+    assert await worker.run_once() == 10
+    changed = {"en": {"text": "Moved to <b>14 December</b>"}, "km": {"text": "ប្តូរទៅ <b>ថ្ងៃទី១៤ ខែធ្នូ</b>"}}
+    async with db.session() as session:
+        (await session.get(Delivery, delivery_id)).content = changed
+    while await worker.run_once():
+        pass
+    await worker.bot.shutdown()
+    texts = Counter(telegram.messages(i)[-1].text for i in ids)
+    assert sum(texts.values()) == 40
+    assert texts["Moved to <b>14 December</b>"] + texts["ប្តូរទៅ <b>ថ្ងៃទី១៤ ខែធ្នូ</b>"] == 30

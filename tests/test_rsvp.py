@@ -527,3 +527,18 @@ async def test_the_calendar_file_is_uploaded_once_per_language_and_then_sent_by_
     assert isinstance(reused, str)  # the file id Telegram gave the first upload
     assert second.last.document == first.last.document  # the same file, in Khmer
     assert parse_calendar(english.last.document[1])[1]["summary"] == TITLE_EN
+
+
+async def test_invitations_still_going_out_take_the_events_new_text(db, clock):
+    from bot.services import events
+
+    event_id = await make_event(db, clock)
+    async with db.session() as session:
+        event = await session.get(Event, event_id)
+        pending = await outbox.create(session, kind="invitation", content=invitation_content(event),
+                                      send_at=clock.now(), ref_id=event_id, now=clock.now())
+        event.venue = "Sunway Hotel, Phnom Penh"
+        assert await events.refresh_invitations(session, event, invitation_content(event)) == 1
+    async with db.session() as session:
+        content = (await session.get(Delivery, pending.id)).content
+    assert "Sunway Hotel" in content["en"]["text"] and "Sunway Hotel" in content["km"]["text"]

@@ -305,6 +305,14 @@ async def apply_change(session: AsyncSession, event_id: int, values: dict, now: 
     return Change("saved", event, dropped)
 
 
+async def refresh_invitations(session: AsyncSession, event: Event, content: dict[str, dict]) -> int:
+    """Gives invitations still going out the event's new text; returns how many deliveries were changed."""
+    result = await session.execute(update(Delivery).where(
+        Delivery.kind == INVITATION, Delivery.ref_id == event.id, Delivery.status.in_(("scheduled", "sending")))
+        .values(content=content).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
 async def cancel(session: AsyncSession, event_id: int, now: datetime) -> Event | None:
     """Cancels a published event and any invitations not yet sent; None if it was not published."""
     result = await session.execute(update(Event).where(Event.id == event_id, Event.status == PUBLISHED)
