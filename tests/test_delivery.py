@@ -245,3 +245,11 @@ async def test_content_changed_while_sending_reaches_the_rest_of_the_audience(te
     texts = Counter(telegram.messages(i)[-1].text for i in ids)
     assert sum(texts.values()) == 40
     assert texts["Moved to <b>14 December</b>"] + texts["ប្តូរទៅ <b>ថ្ងៃទី១៤ ខែធ្នូ</b>"] == 30
+
+
+async def test_a_delivery_with_no_one_to_send_to_is_done_at_once(db, clock):
+    async with db.session() as session:
+        delivery = await outbox.create(session, kind="reminder", content=CONTENT, send_at=clock.now(), now=clock.now())
+        assert await outbox.add_query(session, delivery, select(Member.telegram_id, Member.id, Member.language)
+                                      .where(Member.id == -1)) == 0
+    assert await delivery_status(db, delivery.id) == "done"

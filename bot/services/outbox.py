@@ -49,6 +49,9 @@ async def add_query(session: AsyncSession, delivery: Delivery, query: Select) ->
     added = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
     delivery.total = await session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.delivery_id == delivery.id))
+    if delivery.total == 0 and delivery.status == "scheduled":
+        # No one to send to (a reminder for an event no one is going to, say): nothing stays pending.
+        delivery.status, delivery.finished_at = "done", delivery.created_at
     return added
 
 
