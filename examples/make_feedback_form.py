@@ -1,6 +1,7 @@
 """Writes examples/post_workshop_feedback.xlsx, the bilingual post-workshop feedback XLSForm.
 
-Run it again after changing the rows below: `python examples/make_feedback_form.py`.
+Run it again after changing the rows below: `python examples/make_feedback_form.py`. What Sahakor reads
+from an XLSForm, appearances included, is in examples/README.md.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ OUTPUT = Path(__file__).with_name("post_workshop_feedback.xlsx")
 
 SURVEY_COLUMNS = ["type", "name", "label::English (en)", "label::Khmer (km)", "hint::English (en)",
                   "hint::Khmer (km)", "required", "relevant", "constraint", "constraint_message::English (en)",
-                  "constraint_message::Khmer (km)", "parameters"]
+                  "constraint_message::Khmer (km)", "parameters", "appearance"]
 SURVEY = [
     ["start", "start"],
     ["end", "end"],
@@ -24,9 +25,9 @@ SURVEY = [
     ["range", "usefulness", "Overall, how useful was the workshop for your work?",
      "ជារួម តើសិក្ខាសាលានេះមានប្រយោជន៍ប៉ុណ្ណាសម្រាប់ការងាររបស់អ្នក?",
      "1 = not useful, 5 = very useful", "១ = មិនមានប្រយោជន៍ ៥ = មានប្រយោជន៍ខ្លាំង", "yes", "", "", "", "",
-     "start=1 end=5 step=1"],
+     "start=1 end=5 step=1", "rating"],
     ["select_one yes_no", "attended_before", "Had you attended an ALiSEA workshop before this one?",
-     "តើអ្នកធ្លាប់ចូលរួមសិក្ខាសាលារបស់ ALiSEA ពីមុនដែរឬទេ?", "", "", "yes"],
+     "តើអ្នកធ្លាប់ចូលរួមសិក្ខាសាលារបស់ ALiSEA ពីមុនដែរឬទេ?", "", "", "yes", "", "", "", "", "", "columns"],
     ["integer", "times_before", "How many ALiSEA workshops had you attended before?",
      "តើអ្នកធ្លាប់ចូលរួមសិក្ខាសាលារបស់ ALiSEA ប៉ុន្មានដងពីមុន?", "", "", "yes",
      "${attended_before} = 'yes'", ". >= 1 and . <= 50", "Please type a number from 1 to 50.",
@@ -47,7 +48,7 @@ SURVEY = [
      "1 = poor, 5 = excellent", "១ = ខ្សោយ ៥ = ល្អណាស់", "yes", "", "", "", "", "start=1 end=5 step=1"],
     ["text", "suggestions", "What should we improve for the next workshop?",
      "តើយើងគួរកែលម្អអ្វីខ្លះសម្រាប់សិក្ខាសាលាលើកក្រោយ?", "You can also send a voice note.",
-     "អ្នកក៏អាចផ្ញើសារជាសំឡេងបានដែរ។"],
+     "អ្នកក៏អាចផ្ញើសារជាសំឡេងបានដែរ។", "", "", "", "", "", "", "multiline"],
 ]
 CHOICES = [
     ["yes_no", "yes", "Yes", "បាទ/ចាស"],

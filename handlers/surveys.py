@@ -2,6 +2,10 @@
 send it (now, or when an event ends); members answer one question at a time in their language;
 /results shows counts, charts and the Kobo-style export.
 
+A question answered with a button gives way to the next one in the same message (one edit a press); a
+question to be answered by typing comes as a new message, the member's reply goes below it, and it then
+stays in the chat as a record of the answer, as does the question answered just before it.
+
 Callback data: `sv:*` members answering, `svn:*`/`svb:*` defining, `svm:*` managing, `rs:*` results.
 """
 
@@ -9,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+import unicodedata
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from babel.dates import format_timedelta
+from babel.dates import format_skeleton, format_timedelta
+from babel.numbers import format_decimal
 from telegram import InputFile, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -47,7 +53,7 @@ from handlers.common import (
 
 log = logging.getLogger("sahakor.surveys")
 
-ANSWER, UPLOAD, BUILDER, CLOSING = "survey", "survey_upload", "survey_builder", "survey_closing"
+ANSWER, UPLOAD, BUILDER, CLOSING = surveys.FOCUS, "survey_upload", "survey_builder", "survey_closing"
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "post_workshop_feedback.xlsx"
 DUE_JOB = "sv:due"
 _LOCK_KEY = "surveys:lock"
@@ -64,6 +70,14 @@ TYPE_HELP = {
     "date": N_("Type a date as day/month/year, for example 13/12/2024."),
     "text": N_("Type your answer, or send a voice note."),
 }
+# What the appearance column changes in the help (see bot.xlsform).
+DIGITS_HELP = N_("Type your answer using digits only, for example 012345678.")
+PRECISION_HELP = {
+    "month": N_("Type the month and year as month/year, for example 12/2024."),
+    "year": N_("Type the year, for example 2024."),
+}
+# Questions answered by typing (or a voice note); the others are answered with buttons.
+TYPED = frozenset({"integer", "decimal", "date", "text"})
 INVALID = {
     "integer": N_("Please type a whole number, for example 12."),
     "decimal": N_("Please type a number, for example 2.5."),
@@ -75,6 +89,9 @@ INVALID = {
     "no_voice": N_("A voice note can only answer a question that asks you to type. Please use the buttons."),
     "voice_long": N_("That voice note is too long: at most {limit} minutes."),
     "constraint": N_("This answer is not accepted. Please check it and try again."),
+    "digits": N_("Please type digits only (0–9), for example 012345678."),
+    "month": N_("Please type the month and year as month/year, for example 12/2024."),
+    "year": N_("Please type a year with four digits, for example 2024."),
 }
 PROBLEMS = {
     "file_size": N_("The file is larger than {limit} KB."),
@@ -109,6 +126,15 @@ PROBLEMS = {
     "note_reference": N_("The {column} refers to the note “{name}”, which has no answer."),
     "not_a_choice": N_("The {column} compares “{name}” with “{value}”, which is not one of its choices."),
     "selected_needs_select": N_("The {column} uses selected() on “{name}”, which is not a select question."),
+    "appearance_unknown": N_("The appearance “{appearance}” is not known. Please check its spelling or remove it."),
+    "appearance_form_only": N_("The appearance “{appearance}” needs a form screen (ODK Collect or Enketo) and "
+                               "can't be shown in a chat."),
+    "appearance_wrong_type": N_("The appearance “{appearance}” can't be used on a {type} question."),
+    "appearance_calendar": N_("The “{appearance}” calendar is not supported: members type dates as "
+                              "day/month/year."),
+    "appearance_columns": N_("“{appearance}” asks for too many buttons in a row: at most {limit}."),
+    "appearance_conflict": N_("The appearances “{first}” and “{second}” can't be used together. Please keep one."),
+    "appearance_group": N_("A group can only have the appearance field-list or table-list, not “{appearance}”."),
 }
 EXPRESSION_ERRORS = {
     "too_long": N_("too long"), "unexpected": N_("unexpected"), "incomplete": N_("incomplete"),
@@ -120,6 +146,8 @@ WARNINGS = {
     "missing_language": N_("Questions without a label in {language}: {count}. Members reading {language} will "
                            "see the other language."),
     "unused_language": N_("The labels in “{language}” are not used: only English and Khmer are."),
+    "appearance_ignored": N_("The appearance “{appearance}” only arranges a form on a screen; in the chat the "
+                             "questions come one at a time."),
 }
 LANGUAGE_WORDS = {"en": N_("English"), "km": N_("Khmer")}
 STATUS_WORDS = {
@@ -175,11 +203,33 @@ def answer_text(question: dict, value, _: Translator) -> str:
         return esc(choice_label(question, value, _.language))
     if kind == "select_multiple":
         return esc(", ".join(choice_label(question, name, _.language) for name in value))
-    if kind in ("integer", "decimal", "rating"):
+    if kind == "rating" or (kind in ("integer", "decimal") and question.get("grouped")):
         return _.number(value)
+    if kind in ("integer", "decimal"):
+        # As typed: a year or an identifier must not come back as "2,024" (thousands-sep asks for that).
+        return format_decimal(value, locale=_.language, group_separator=False)
     if kind == "date":
-        return _.date(datetime.fromisoformat(value).replace(tzinfo=surveys.LOCAL_ZONE), surveys.LOCAL_ZONE)
+        return date_text(question, date.fromisoformat(value), _)
     return esc(value)
+
+
+def date_text(question: dict, day: date, _: Translator) -> str:
+    """A date answer as precise as the question asked: a day, a month (appearance month-year) or a year."""
+    precision = question.get("precision")
+    if precision == "year":
+        return str(day.year)
+    if precision == "month":
+        return format_skeleton("yMMMM", day, locale=_.language)
+    return _.date(datetime.combine(day, time(), surveys.LOCAL_ZONE), surveys.LOCAL_ZONE)
+
+
+def type_help(question: dict) -> str | None:
+    """What the member is asked to do, for a question answered by typing or with choices (msgid)."""
+    if question.get("digits"):
+        return DIGITS_HELP
+    if question.get("precision"):
+        return PRECISION_HELP[question["precision"]]
+    return TYPE_HELP.get(question["type"])
 
 
 # ---------------------------------------------------------------- member screens
@@ -235,9 +285,9 @@ def question_screen(step: Step, _: Translator) -> tuple[str, object]:
     if kind == "rating":
         values = xlsform.rating_values(question)
         lines += ["", _("Choose a number from {low} to {high}.").format(low=_.number(values[0]), high=_.number(values[-1]))]
-    elif kind in TYPE_HELP:
-        lines += ["", _(TYPE_HELP[kind])]
-    if value is not None and kind in ("integer", "decimal", "date", "text"):
+    elif type_help(question):
+        lines += ["", _(type_help(question))]
+    if value is not None and kind in TYPED:
         lines += ["", _("Your answer so far: {answer}").format(answer=answer_text(question, value, _))]
     rows = [row for row in _question_buttons(question, value, rid, index, _) if row]
     return "\n".join(lines), keyboard(rows) if rows else None
@@ -246,14 +296,19 @@ def question_screen(step: Step, _: Translator) -> tuple[str, object]:
 def _question_buttons(question: dict, value, rid: int, index: int, _: Translator) -> list[list]:
     kind = question["type"]
     rows: list[list] = []
-    if kind == "select_one":
-        rows = [[button(("✅ " if c["name"] == value else "") + text_in(c["label"], _.language),
-                        f"sv:c:{rid}:{index}:{i}")] for i, c in enumerate(question["choices"])]
-    elif kind == "select_multiple":
-        chosen = set(value or [])
-        rows = [[button(("☑️ " if c["name"] in chosen else "⬜ ") + text_in(c["label"], _.language),
-                        f"sv:t:{rid}:{index}:{i}")] for i, c in enumerate(question["choices"])]
-        rows.append([button("✅ " + _("Done"), f"sv:d:{rid}:{index}")])
+    if kind in xlsform.CHOICE_TYPES:
+        labels = [text_in(c["label"], _.language) for c in question["choices"]]
+        if kind == "select_one":
+            buttons = [button(("✅ " if c["name"] == value else "") + label, f"sv:c:{rid}:{index}:{i}")
+                       for i, (c, label) in enumerate(zip(question["choices"], labels, strict=True))]
+        else:
+            chosen = set(value or [])
+            buttons = [button(("☑️ " if c["name"] in chosen else "⬜ ") + label, f"sv:t:{rid}:{index}:{i}")
+                       for i, (c, label) in enumerate(zip(question["choices"], labels, strict=True))]
+        rows = [[buttons[i] for i in row] for row in choice_rows(labels, question.get("layout"),
+                                                                 question.get("per_row"))]
+        if kind == "select_multiple":
+            rows.append([button("✅ " + _("Done"), f"sv:d:{rid}:{index}")])
     elif kind == "rating":
         values = xlsform.rating_values(question)
         row_size = 6 if len(values) > 6 else len(values)
@@ -271,6 +326,49 @@ def _question_buttons(question: dict, value, rid: int, index: int, _: Translator
         navigation.append(button(_("Skip") + " ⏭", f"sv:s:{rid}:{index}"))
     rows.append(navigation)
     return rows
+
+
+# A phone shows about this many Latin letters across a row of buttons; the buttons of a row share its width
+# equally, and each needs some margin (and room for a ✅ or ☑️ mark).
+ROW_WIDTH = 36
+BUTTON_MARGIN = 3
+MOST_COLUMNS = 5  # for columns and pack without a number: more is hard to read, however short the labels
+
+
+def label_width(text: str) -> float:
+    """Roughly how wide a label is on a button, in Latin letters: Khmer letters are wider, and vowel signs
+    above or below and a subscript consonant (after the coeng) take no room of their own."""
+    width, subscript = 0.0, False
+    for ch in text:
+        if ch == "\u17d2":  # the coeng: the next consonant is written below
+            subscript = True
+        elif subscript or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            subscript = False
+        else:
+            width += 1.4 if "\u1780" <= ch <= "\u17ff" else 1.0
+    return width
+
+
+def choice_rows(labels: list[str], layout: str | None, per_row: int | None = None) -> list[list[int]]:
+    """Which choices share a row of buttons (by index): one a row, unless the appearance asked for a layout —
+    likert (the scale in one row), columns (equal columns) or pack (rows filled in turn) — and then as many
+    as fit a phone's width, never more than asked."""
+    count = len(labels)
+    if not layout or count == 0:
+        return [[i] for i in range(count)]
+    widths = [label_width(label) + BUTTON_MARGIN for label in labels]
+    if layout == "pack":
+        rows: list[list[int]] = [[]]
+        for i, width in enumerate(widths):
+            row = rows[-1]
+            if row and (len(row) == MOST_COLUMNS
+                        or (len(row) + 1) * max(width, *(widths[j] for j in row)) > ROW_WIDTH):
+                rows.append(row := [])
+            row.append(i)
+        return rows
+    most = per_row or (min(count, xlsform.MAX_PER_ROW) if layout == "likert" else MOST_COLUMNS)
+    columns = max((n for n in range(1, most + 1) if n * max(widths) <= ROW_WIDTH), default=1)
+    return [list(range(i, min(i + columns, count))) for i in range(0, count, columns)]
 
 
 def thanks_screen(step: Step, _: Translator) -> tuple[str, object]:
@@ -321,17 +419,11 @@ async def _registered(update: Update, context: AppContext) -> Member | None:
     return None
 
 
-async def _focus(session, telegram_id: int, step: Step, now: datetime) -> None:
-    """Typed answers and voice notes go to this response while it has a question open."""
-    if step.response is not None and step.response.current is not None and step.status in (Status.OK, Status.INVALID):
-        draft = await drafts.get(session, telegram_id, ANSWER)
-        if draft is not None and draft.data.get("response_id") == step.response.id:
-            drafts.advance(draft, step="answer", now=now)
-        else:
-            await drafts.begin(session, telegram_id, ANSWER, step="answer", data={"response_id": step.response.id},
-                               now=now)
-    elif step.finished or step.status is Status.DONE:
-        await drafts.discard(session, telegram_id, ANSWER)
+async def _member_of(update: Update, context: AppContext, step: Step) -> Member | None:
+    """The member acting: found with their response; otherwise looked up (saying to register if they are not)."""
+    if step.member is not None:
+        return step.member
+    return await _registered(update, context)
 
 
 async def _present(update: Update, context: AppContext, step: Step, _: Translator) -> None:
@@ -343,30 +435,26 @@ async def _present(update: Update, context: AppContext, step: Step, _: Translato
     text, markup = question_screen(step, _)
     message = await update.effective_chat.send_message(text, reply_markup=markup)
     async with context.services.db.session() as session:
-        draft = await drafts.get(session, update.effective_user.id, ANSWER)
-        if draft is not None and draft.data.get("response_id") == step.response.id:
-            drafts.advance(draft, step="answer", now=context.now(), message_id=message.message_id,
-                           index=step.response.current)
+        await surveys.remember_message(session, step, message.message_id)
 
 
-async def _retire(update: Update, context: AppContext, draft: Draft) -> None:
+async def _retire(update: Update, context: AppContext, message_id: int | None) -> None:
     """Takes the buttons off the question message the member last got (it is about to be sent again)."""
-    if draft.data.get("message_id") is None:
+    if message_id is None:
         return
     try:
-        await context.bot.edit_message_reply_markup(chat_id=update.effective_chat.id,
-                                                    message_id=draft.data["message_id"], reply_markup=None)
+        await context.bot.edit_message_reply_markup(chat_id=update.effective_chat.id, message_id=message_id,
+                                                    reply_markup=None)
     except BadRequest:
         pass
 
 
-async def _close_typed_question(update: Update, context: AppContext, draft: Draft, step: Step,
+async def _close_typed_question(update: Update, context: AppContext, message_id: int | None, step: Step,
                                 _: Translator) -> None:
     """Turns the question just answered by typing into a record of the answer, without its buttons."""
-    index, message_id = draft.data.get("index"), draft.data.get("message_id")
-    if index is None or message_id is None or index >= len(step.survey.questions):
+    if message_id is None or step.asked is None:
         return
-    question = step.survey.questions[index]
+    question = step.survey.questions[step.asked]
     try:
         await context.bot.edit_message_text(answered_record(question, step.answers.get(question["name"]), _),
                                             chat_id=update.effective_chat.id, message_id=message_id)
@@ -376,13 +464,12 @@ async def _close_typed_question(update: Update, context: AppContext, draft: Draf
 
 async def start_survey(update: Update, context: AppContext) -> None:
     """Starts the survey from its invitation, or resumes it at the question the member was on."""
-    member = await _registered(update, context)
+    async with context.unit_of_work() as session:
+        step = await surveys.begin(session, int(context.match.group(1)), update.effective_user.id, context.now())
+        await surveys.hold_focus(session, step, context.now())
+    member = await _member_of(update, context, step)
     if member is None:
         return
-    survey_id = int(context.match.group(1))
-    async with context.unit_of_work() as session:
-        step = await surveys.begin(session, survey_id, member.id, context.now())
-        await _focus(session, member.telegram_id, step, context.now())
     _ = translator(member.language)
     if step.status in (Status.NOT_FOUND, Status.NOT_SENT, Status.CLOSED):
         await update.callback_query.answer(unavailable_text(step, _), show_alert=True)
@@ -397,12 +484,12 @@ async def start_survey(update: Update, context: AppContext) -> None:
 
 async def change_answers(update: Update, context: AppContext) -> None:
     """Takes a member who finished back to the first question to change their answers."""
-    member = await _registered(update, context)
+    async with context.unit_of_work() as session:
+        step = await surveys.edit(session, int(context.match.group(1)), update.effective_user.id, context.now())
+        await surveys.hold_focus(session, step, context.now())
+    member = await _member_of(update, context, step)
     if member is None:
         return
-    async with context.unit_of_work() as session:
-        step = await surveys.edit(session, int(context.match.group(1)), member.id, context.now())
-        await _focus(session, member.telegram_id, step, context.now())
     _ = translator(member.language)
     if step.status is not Status.OK:
         await update.callback_query.answer(unavailable_text(step, _), show_alert=True)
@@ -418,20 +505,24 @@ _MOVES = {"d": surveys.done, "s": surveys.skip, "n": surveys.proceed, "b": surve
 
 async def on_answer_button(update: Update, context: AppContext) -> None:
     """A choice, tick, Done, Skip, Next or Back on the question being asked; anything else changes nothing."""
-    member = await _registered(update, context)
-    if member is None:
-        return
     action, rid, index, choice = context.match.group(1), int(context.match.group(2)), int(context.match.group(3)), \
         context.match.group(4)
     if (action in _ACTIONS) != (choice is not None):
-        await answer_stale(update, translator(member.language))
+        member = await _registered(update, context)
+        if member is not None:
+            await answer_stale(update, translator(member.language))
         return
+    telegram_id, now = update.effective_user.id, context.now()
     async with context.unit_of_work() as session:
         if action in _ACTIONS:
-            step = await _ACTIONS[action](session, rid, member.id, index, int(choice), context.now())
+            step = await _ACTIONS[action](session, rid, telegram_id, index, int(choice), now)
         else:
-            step = await _MOVES[action](session, rid, member.id, index, context.now())
-        await _focus(session, member.telegram_id, step, context.now())
+            step = await _MOVES[action](session, rid, telegram_id, index, now)
+        in_place = action == "t" or _asks_with_buttons(step)
+        await surveys.hold_focus(session, step, now, message_id=_pressed_message_id(update) if in_place else None)
+    member = await _member_of(update, context, step)
+    if member is None:
+        return
     _ = translator(member.language)
     query = update.callback_query
     if step.status in (Status.NOT_FOUND, Status.CLOSED):
@@ -446,8 +537,8 @@ async def on_answer_button(update: Update, context: AppContext) -> None:
         await query.answer(invalid_text(step, _), show_alert=True)
         return
     await query.answer()
-    if action == "t":
-        await show(update, *question_screen(step, _))
+    if in_place:
+        await _ask_in_place(update, context, step, _)
         return
     question = step.survey.questions[index]
     if action == "b":
@@ -455,6 +546,26 @@ async def on_answer_button(update: Update, context: AppContext) -> None:
     else:
         await _mark_answered(update, answered_record(question, step.answers.get(question["name"]), _))
     await _present(update, context, step, _)
+
+
+def _asks_with_buttons(step: Step) -> bool:
+    """Whether the member is now on a question answered with buttons (or a note)."""
+    return step.status is Status.OK and step.question is not None and step.question["type"] not in TYPED
+
+
+def _pressed_message_id(update: Update) -> int | None:
+    message = update.callback_query.message
+    return message.message_id if message is not None else None
+
+
+async def _ask_in_place(update: Update, context: AppContext, step: Step, _: Translator) -> None:
+    """Shows the question the member is now on in the message they pressed (a tick redraws the same question)."""
+    text, markup = question_screen(step, _)
+    try:
+        await update.callback_query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            await _present(update, context, step, _)
 
 
 async def _clear_buttons(update: Update) -> None:
@@ -472,32 +583,36 @@ async def _mark_answered(update: Update, text: str) -> None:
         await _clear_buttons(update)
 
 
+async def _typed_step(session, update: Update, rid: int, now: datetime) -> Step:
+    """The typed answer or voice note, taken by the service."""
+    message: Message = update.message
+    if message.voice is not None:
+        # Read from the raw object: the `duration` property warns about its coming type change.
+        duration = int(message.voice.to_dict().get("duration") or 0)
+        return await surveys.answer_voice(session, rid, update.effective_user.id, message.voice.file_id, duration, now)
+    return await surveys.answer_typed(session, rid, update.effective_user.id, message.text, now)
+
+
 @draft_input.on_input(ANSWER)
 async def take_answer(update: Update, context: AppContext, draft: Draft) -> None:
     """A typed answer or a voice note for the question being asked."""
-    member = await _registered(update, context)
+    if update.message.voice is None and update.message.text is None:
+        member = await _registered(update, context)
+        if member is not None:
+            _ = translator(member.language)
+            await reply(update, _("Please answer with the buttons or by typing text."))
+        return
+    rid, now = int(draft.data.get("response_id", 0)), context.now()
+    async with context.unit_of_work() as session:
+        step = await _typed_step(session, update, rid, now)
+        await surveys.hold_focus(session, step, now)
+        if step.status in (Status.NOT_FOUND, Status.CLOSED):
+            await drafts.discard(session, update.effective_user.id, ANSWER)
+    member = await _member_of(update, context, step)
     if member is None:
         return
-    message: Message = update.message
     _ = translator(member.language)
-    rid = int(draft.data.get("response_id", 0))
-    async with context.unit_of_work() as session:
-        if message.voice is not None:
-            # Read from the raw object: the `duration` property warns about its coming type change.
-            duration = int(message.voice.to_dict().get("duration") or 0)
-            step = await surveys.answer_voice(session, rid, member.id, message.voice.file_id, duration,
-                                              context.now())
-        elif message.text is not None:
-            step = await surveys.answer_typed(session, rid, member.id, message.text, context.now())
-        else:
-            step = None
-        if step is not None:
-            await _focus(session, member.telegram_id, step, context.now())
-            if step.status in (Status.NOT_FOUND, Status.CLOSED):
-                await drafts.discard(session, member.telegram_id, ANSWER)
-    if step is None:
-        await reply(update, _("Please answer with the buttons or by typing text."))
-        return
+    message_id = draft.data.get("message_id")
     if step.status in (Status.NOT_FOUND, Status.CLOSED):
         await reply(update, unavailable_text(step, _))
     elif step.status is Status.DONE:
@@ -506,10 +621,10 @@ async def take_answer(update: Update, context: AppContext, draft: Draft) -> None
         await reply(update, invalid_text(step, _))
         if step.reason in ("buttons", "no_voice"):
             # The question again below the reason, its buttons moved from the older message.
-            await _retire(update, context, draft)
+            await _retire(update, context, message_id)
             await _present(update, context, step, _)
     else:
-        await _close_typed_question(update, context, draft, step, _)
+        await _close_typed_question(update, context, message_id, step, _)
         await _present(update, context, step, _)
 
 
@@ -570,7 +685,10 @@ def _upload_prompt(_: Translator) -> tuple[str, object]:
         _("Send an XLSForm (.xlsx) as a document, with labels in the columns “label::English (en)” and "
           "“label::Khmer (km)”. Or build a short survey here in the chat."), "",
         _("Supported: select_one, select_multiple, integer, decimal, text, date, note, range (as a rating), "
-          "required, constraint with constraint_message, and relevant skip logic."),
+          "required, constraint with constraint_message, and relevant skip logic."), "",
+        _("In the appearance column: likert, columns, columns-N and columns-pack put choice buttons side by side; "
+          "numbers asks for digits only; thousands-sep shows numbers as 12,500; month-year and year ask for a "
+          "month or a year."),
     ])
     return text, keyboard([[button("💬 " + _("Build a short survey here"), "svb:new")],
                            [button("📄 " + _("Send me the example form"), "svn:example")],

@@ -158,6 +158,30 @@ async def test_the_example_form_is_answered_in_khmer_and_english_with_skip_logic
     assert "<b>តើវគ្គណាខ្លះមានប្រយោជន៍បំផុតសម្រាប់អ្នក?</b>\n✅ ការងារក្រុមតាមប្រធានបទ, វគ្គផ្សេងទៀត" in sokha.texts()
 
 
+async def test_a_question_answered_with_a_button_gives_way_to_the_next_in_the_same_message(bot, telegram, db, clock):
+    coordinator, sokha, dara = await people(db, telegram, clock)
+    await upload_example(coordinator)
+    await send_and_deliver(bot, db, coordinator)
+    await dara.press("▶ " + en("Start"))
+    question = dara.last
+    next_data = question.buttons()[0][0]["callback_data"]
+    await dara.press(en("Next") + " ▶")
+    await dara.press("3")
+    assert dara.last.message_id == question.message_id and len(dara.messages) == 2
+    assert "Had you attended an ALiSEA workshop before this one?" in dara.last.text
+    # A question answered by typing comes below; the one answered before it stays with its answer.
+    await dara.press("Yes")
+    assert dara.messages[-2].message_id == question.message_id
+    assert dara.messages[-2].text == "<b>Had you attended an ALiSEA workshop before this one?</b>\n✅ Yes"
+    assert "How many ALiSEA workshops had you attended before?" in dara.last.text
+    await dara.send("2")
+    assert dara.messages[-2].text == "<b>How many ALiSEA workshops had you attended before?</b>\n✅ 2"
+    # The old message's buttons changed nothing once it showed the next question.
+    await dara.press_data(next_data, message=question)
+    assert alerts(telegram)[-1] == en("This button is no longer active.")
+    assert await answers_of(db, 502) == {"usefulness": 3, "attended_before": "yes", "times_before": 2}
+
+
 async def test_a_member_who_finished_can_change_answers_and_skip_logic_drops_what_no_longer_applies(
         bot, telegram, db, clock):
     coordinator, sokha, dara = await people(db, telegram, clock)

@@ -128,6 +128,7 @@ def test_the_example_form_is_the_one_the_script_makes_and_reads_in_both_language
     assert times["row"] == 7
     assert form.questions[1]["range"] == {"start": 1, "end": 5, "step": 1}
     assert form.questions[2]["choices"][0] == {"name": "yes", "label": {"en": "Yes", "km": "បាទ/ចាស"}}
+    assert form.questions[2]["layout"] == "columns"  # its appearance: Yes and No side by side
 
 
 def test_groups_are_opened_up_and_their_relevance_applies_to_each_question_inside():

@@ -4,6 +4,10 @@ constraints, the post-event trigger and its reminder, and the results.
 A member's place in a survey and every answer are rows, written after each step, so leaving the chat
 or a restart resumes at the same question. Only the question being asked takes answers: a button from
 an older message, a double press or forged data finds the response elsewhere and changes nothing.
+
+Answering is the hot path: an action reads the response with its survey, the member and their draft in
+one statement and the answers in a second, works on those objects, and leaves the writes (the answer,
+the position) to the unit of work that commits it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,22 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot import skiplogic, xlsform
-from bot.models import CheckIn, Delivery, Event, Member, OutboxMessage, Survey, SurveyAnswer, SurveyResponse
+from bot.models import (
+    CheckIn,
+    Delivery,
+    Draft,
+    Event,
+    Member,
+    OutboxMessage,
+    Survey,
+    SurveyAnswer,
+    SurveyResponse,
+)
 from bot.services import outbox
 from bot.services.audience import Audience
 from bot.text import clean_line, normalize_digits, parse_int
@@ -349,7 +364,11 @@ def position(questions: list[dict], index: int) -> int:
 
 _DATE_DMY = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 _DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_MONTH_MY = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{4})")
+_MONTH_ISO = re.compile(r"(\d{4})-(\d{1,2})")
+_YEAR = re.compile(r"\d{4}")
 _DECIMAL = re.compile(r"[+-]?(\d+([.,]\d+)?|[.,]\d+)")
+_DIGITS = re.compile(r"\d+")
 
 
 def parse_typed(question: dict, text: str):
@@ -362,7 +381,7 @@ def parse_typed(question: dict, text: str):
             raise InvalidInput("empty")
         if len(block) > TEXT_MAX:
             raise InvalidInput("too_long")
-        return block
+        return _digits_only(block) if question.get("digits") else block
     digits = normalize_digits(clean_line(cleaned))
     if kind == "integer":
         value = parse_int(digits)
@@ -377,6 +396,8 @@ def parse_typed(question: dict, text: str):
         if abs(value) > NUMBER_MAX:
             raise InvalidInput("decimal")
         return int(value) if value.is_integer() and "." not in compact and "," not in compact else value
+    if kind == "date" and question.get("precision"):
+        return _month_or_year(question["precision"], digits)
     if kind == "date":
         match = _DATE_DMY.fullmatch(digits)
         if match:
@@ -391,6 +412,36 @@ def parse_typed(question: dict, text: str):
         except ValueError:
             raise InvalidInput("date") from None
     raise InvalidInput("buttons")
+
+
+def _digits_only(text: str) -> str:
+    """Text typed as digits only (ODK's `numbers`), kept as text so that leading zeros stay: Khmer digits
+    become ASCII ones, spaces between groups are dropped."""
+    digits = normalize_digits(re.sub(r"\s+", "", text))
+    if not _DIGITS.fullmatch(digits) or not digits.isascii():
+        raise InvalidInput("digits")
+    return digits
+
+
+def _month_or_year(precision: str, digits: str) -> str:
+    """A month typed as month/year, or a year, stored as its first day (as ODK stores them)."""
+    if precision == "year":
+        if not _YEAR.fullmatch(digits):
+            raise InvalidInput("year")
+        year, month = int(digits), 1
+    else:
+        match = _MONTH_MY.fullmatch(digits)
+        if match:
+            month, year = (int(g) for g in match.groups())
+        else:
+            match = _MONTH_ISO.fullmatch(digits)
+            if match is None:
+                raise InvalidInput("month")
+            year, month = (int(g) for g in match.groups())
+    try:
+        return date(year, month, 1).isoformat()
+    except ValueError:
+        raise InvalidInput(precision) from None
 
 
 def satisfies(question: dict, value, answers: dict[str, object], today: date) -> bool:
@@ -410,7 +461,7 @@ def _lookup(name: str, question: dict, answers: dict[str, object], current):
 
 class Status(StrEnum):
     OK = "ok"
-    NOT_FOUND = "not_found"  # no such survey or response, or not this member's
+    NOT_FOUND = "not_found"  # no such survey or response, not this member's, or the member is not registered
     NOT_SENT = "not_sent"  # the survey was not sent to this member
     CLOSED = "closed"
     STALE = "stale"  # the question is no longer the one being asked
@@ -418,9 +469,19 @@ class Status(StrEnum):
     DONE = "done"  # the member already finished (they may change their answers)
 
 
+# The member's draft through which typed answers and voice notes reach the response they are answering;
+# its data holds the response id and the id of the message that asks the question.
+FOCUS = "survey"
+FOCUS_STEP = "answer"
+
+
 @dataclass
 class Step:
-    """Where a member stands after an action: the survey, their response and answers, and what happened."""
+    """Where a member stands after an action: the survey, their response and answers, and what happened.
+
+    Everything an action needs is read once, at its start; the action then changes these objects, and the
+    unit of work writes what changed.
+    """
 
     status: Status
     survey: Survey | None = None
@@ -429,6 +490,11 @@ class Step:
     reason: str | None = None
     finished: bool = False  # this action completed the response
     created: bool = False
+    member: Member | None = None  # the member acting, when their response (or the survey) was found
+    focus: Draft | None = None  # the member's FOCUS draft, whichever response it points at
+    focus_first: bool = False  # whether typed input goes to that draft (no conversation was touched since)
+    asked: int | None = None  # the question being asked when the action came (a typed answer answers it)
+    rows: dict[str, SurveyAnswer] = field(default_factory=dict, repr=False)
 
     @property
     def question(self) -> dict | None:
@@ -436,24 +502,9 @@ class Step:
             return None
         return self.survey.questions[self.response.current]
 
-
-async def _was_sent(session: AsyncSession, survey: Survey, member_id: int) -> bool:
-    if survey.delivery_id is None:
-        return False
-    return bool(await session.scalar(select(exists().where(
-        OutboxMessage.delivery_id == survey.delivery_id, OutboxMessage.member_id == member_id))))
-
-
-async def _answer_rows(session: AsyncSession, response_id: int) -> dict[str, SurveyAnswer]:
-    rows = await session.scalars(select(SurveyAnswer).where(SurveyAnswer.response_id == response_id))
-    return {row.question: row for row in rows}
-
-
-async def _step(session: AsyncSession, survey: Survey, response: SurveyResponse, status: Status = Status.OK,
-                **kwargs) -> Step:
-    rows = await _answer_rows(session, response.id)
-    answers = {name: (row.value if row.voice_file_id is None else _VOICE) for name, row in rows.items()}
-    return Step(status, survey, response, answers, **kwargs)
+    def becomes(self, status: Status, reason: str | None = None) -> Step:
+        self.status, self.reason = status, reason
+        return self
 
 
 # A voice note answers a text question; skip logic sees it as answered, with no text to compare.
@@ -464,236 +515,327 @@ def is_voice(value) -> bool:
     return value == _VOICE
 
 
-async def begin(session: AsyncSession, survey_id: int, member_id: int, now: datetime) -> Step:
+def _first_waiting():
+    """The draft typed input goes to, ordered as drafts.awaiting_input orders them, for the query's member."""
+    waiting = aliased(Draft)
+    return (select(waiting.id).where(waiting.telegram_id == Member.telegram_id, waiting.step.is_not(None))
+            .order_by(waiting.updated_at.desc(), waiting.id.desc()).limit(1).correlate(Member).scalar_subquery())
+
+
+_FOCUS_JOIN = and_(Draft.telegram_id == Member.telegram_id, Draft.kind == FOCUS)
+# Built once: these run on every answer, and building a statement costs more than SQLite running it.
+_BEGIN = (
+    select(Survey, SurveyResponse, Member, Draft, _first_waiting(),
+           exists().where(OutboxMessage.delivery_id == Survey.delivery_id,
+                          OutboxMessage.member_id == Member.id).label("was_sent"))
+    .join_from(Member, Survey, Survey.id == bindparam("survey_id"))
+    .outerjoin(SurveyResponse, and_(SurveyResponse.survey_id == Survey.id, SurveyResponse.member_id == Member.id))
+    .outerjoin(Draft, _FOCUS_JOIN)
+    .where(Member.telegram_id == bindparam("telegram_id"), Member.registered_at.is_not(None)))
+_RESPONSE = (
+    select(SurveyResponse, Survey, Member, Draft, _first_waiting())
+    .join(Survey, Survey.id == SurveyResponse.survey_id)
+    .join(Member, Member.id == SurveyResponse.member_id)
+    .outerjoin(Draft, _FOCUS_JOIN)
+    .where(SurveyResponse.id == bindparam("response_id"), Member.telegram_id == bindparam("telegram_id"),
+           Member.registered_at.is_not(None)))
+_ANSWERS = select(SurveyAnswer).where(SurveyAnswer.response_id == bindparam("response_id"))
+
+
+def _found(survey: Survey, response: SurveyResponse | None, member: Member, focus: Draft | None,
+           first_waiting: int | None) -> Step:
+    return Step(Status.OK, survey, response, member=member, focus=focus,
+                focus_first=focus is not None and first_waiting == focus.id,
+                asked=response.current if response is not None else None)
+
+
+async def _read_answers(session: AsyncSession, step: Step) -> Step:
+    rows = await session.scalars(_ANSWERS, {"response_id": step.response.id})
+    step.rows = {row.question: row for row in rows}
+    step.answers = {name: (row.value if row.voice_file_id is None else _VOICE) for name, row in step.rows.items()}
+    return step
+
+
+async def begin(session: AsyncSession, survey_id: int, telegram_id: int, now: datetime) -> Step:
     """Starts the member's response (or finds it): at the first question, or where they left off."""
-    survey = await session.get(Survey, survey_id)
-    if survey is None or survey.status in (DRAFT, SCHEDULED):
-        return Step(Status.NOT_FOUND)
-    if not await _was_sent(session, survey, member_id):
-        return Step(Status.NOT_SENT, survey)
-    response = await session.scalar(select(SurveyResponse).where(
-        SurveyResponse.survey_id == survey.id, SurveyResponse.member_id == member_id))
-    if not is_open(survey, now):
-        return Step(Status.CLOSED, survey, response)
-    if response is None:
-        response = SurveyResponse(survey_id=survey.id, member_id=member_id, started_at=now, updated_at=now)
-        response.current = next_index(survey.questions, {}, -1, local_today(now))
-        session.add(response)
-        await session.flush()
-        if response.current is None:
-            await _complete(session, survey, response, {}, now)
-            return await _step(session, survey, response, finished=True, created=True)
-        return await _step(session, survey, response, created=True)
-    if response.current is None:
-        return await _step(session, survey, response, Status.DONE)
-    return await _step(session, survey, response)
-
-
-async def _load(session: AsyncSession, response_id: int, member_id: int, now: datetime,
-                index: int | None) -> tuple[Step | None, Survey | None, SurveyResponse | None]:
-    """The member's own response, with the survey open and `index` the question being asked; or why not."""
-    response = await session.get(SurveyResponse, response_id)
-    if response is None or response.member_id != member_id:
-        return Step(Status.NOT_FOUND), None, None
-    survey = await session.get(Survey, response.survey_id)
-    if not is_open(survey, now):
-        return Step(Status.CLOSED, survey, response), None, None
-    if index is not None and response.current != index:
-        return await _step(session, survey, response, Status.STALE), None, None
-    return None, survey, response
-
-
-async def edit(session: AsyncSession, response_id: int, member_id: int, now: datetime) -> Step:
-    """Takes a finished member back to the first question, their answers kept, to change them."""
-    problem, survey, response = await _load(session, response_id, member_id, now, None)
-    if problem:
-        return problem
-    if response.current is None:
-        rows = await _answer_rows(session, response.id)
-        response.current = next_index(survey.questions, {n: r.value for n, r in rows.items()}, -1, local_today(now))
-        response.updated_at = now
-    return await _step(session, survey, response)
-
-
-async def resume(session: AsyncSession, response_id: int, member_id: int, now: datetime) -> Step:
-    """The member's response as it stands, to show the question they are on."""
-    problem, survey, response = await _load(session, response_id, member_id, now, None)
-    if problem:
-        return problem
-    return await _step(session, survey, response, Status.OK if response.current is not None else Status.DONE)
-
-
-async def _save(session: AsyncSession, response: SurveyResponse, name: str, value, now: datetime, *,
-                voice: tuple[str, int] | None = None) -> None:
-    row = await session.scalar(select(SurveyAnswer).where(SurveyAnswer.response_id == response.id,
-                                                          SurveyAnswer.question == name))
+    row = (await session.execute(_BEGIN, {"survey_id": survey_id, "telegram_id": telegram_id})).first()
     if row is None:
-        row = SurveyAnswer(response_id=response.id, question=name)
+        return Step(Status.NOT_FOUND)
+    survey, response, member, focus, first_waiting, sent = row
+    step = _found(survey, response, member, focus, first_waiting)
+    if survey.status in (DRAFT, SCHEDULED):
+        return step.becomes(Status.NOT_FOUND)
+    if not sent:
+        return step.becomes(Status.NOT_SENT)
+    if not is_open(survey, now):
+        return step.becomes(Status.CLOSED)
+    if response is None:
+        return await _create(session, step, now)
+    if response.current is None:
+        return step.becomes(Status.DONE)
+    return await _read_answers(session, step)
+
+
+async def _create(session: AsyncSession, step: Step, now: datetime) -> Step:
+    step.response = SurveyResponse(survey_id=step.survey.id, member_id=step.member.id, started_at=now,
+                                   updated_at=now, current=next_index(step.survey.questions, {}, -1,
+                                                                       local_today(now)))
+    step.created = True
+    session.add(step.response)
+    await session.flush()  # its id goes into the buttons
+    if step.response.current is None:
+        await _complete(session, step, now)
+    return step
+
+
+async def _load(session: AsyncSession, response_id: int, telegram_id: int, now: datetime,
+                index: int | None) -> Step:
+    """The member's own response with its survey and answers, in one read (two statements); status OK if the
+    survey is open and `index` is the question being asked (any question when None)."""
+    row = (await session.execute(_RESPONSE, {"response_id": response_id, "telegram_id": telegram_id})).first()
+    if row is None:
+        return Step(Status.NOT_FOUND)
+    response, survey, member, focus, first_waiting = row
+    step = _found(survey, response, member, focus, first_waiting)
+    if not is_open(survey, now):
+        return step.becomes(Status.CLOSED)
+    if index is not None and response.current != index:
+        return step.becomes(Status.STALE)
+    return await _read_answers(session, step)
+
+
+async def edit(session: AsyncSession, response_id: int, telegram_id: int, now: datetime) -> Step:
+    """Takes a finished member back to the first question, their answers kept, to change them."""
+    step = await _load(session, response_id, telegram_id, now, None)
+    if step.status is Status.OK and step.response.current is None:
+        step.response.current = next_index(step.survey.questions, step.answers, -1, local_today(now))
+        step.response.updated_at = now
+    return step
+
+
+async def resume(session: AsyncSession, response_id: int, telegram_id: int, now: datetime) -> Step:
+    """The member's response as it stands, to show the question they are on."""
+    step = await _load(session, response_id, telegram_id, now, None)
+    if step.status is Status.OK and step.response.current is None:
+        step.becomes(Status.DONE)
+    return step
+
+
+def _save(session: AsyncSession, step: Step, name: str, value, now: datetime, *,
+          voice: tuple[str, int] | None = None) -> None:
+    row = step.rows.get(name)
+    if row is None:
+        row = step.rows[name] = SurveyAnswer(response_id=step.response.id, question=name)
         session.add(row)
     row.value = value
     row.voice_file_id, row.voice_duration = voice if voice else (None, None)
     row.answered_at = now
-    response.updated_at = now
-    await session.flush()
+    step.answers[name] = _VOICE if voice else value
+    step.response.updated_at = now
 
 
-async def _forget(session: AsyncSession, response: SurveyResponse, names: list[str]) -> None:
-    if names:
-        await session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id == response.id,
-                                                         SurveyAnswer.question.in_(names)))
+async def _forget(session: AsyncSession, step: Step, names: list[str]) -> None:
+    doomed = [step.rows.pop(name) for name in names if name in step.rows]
+    for name in names:
+        step.answers.pop(name, None)
+    stored = [row.id for row in doomed if row.id is not None]
+    if stored:
+        await session.execute(delete(SurveyAnswer).where(SurveyAnswer.id.in_(stored))
+                              .execution_options(synchronize_session=False))
+    for row in doomed:
+        session.expunge(row)
 
 
-async def _complete(session: AsyncSession, survey: Survey, response: SurveyResponse, answers: dict, now: datetime):
+async def _complete(session: AsyncSession, step: Step, now: datetime) -> None:
     """Finishes the response; answers to questions skip logic now rules out are dropped, as Kobo leaves them blank."""
-    values = values_of(survey.questions, answers)
+    questions = step.survey.questions
+    values = values_of(questions, step.answers)
     today = local_today(now)
-    ruled_out = [q["name"] for q in survey.questions if q["name"] in answers and not is_relevant(q, values, today)]
-    await _forget(session, response, ruled_out)
+    await _forget(session, step, [q["name"] for q in questions
+                                  if q["name"] in step.answers and not is_relevant(q, values, today)])
+    response = step.response
     response.current, response.completed_at, response.updated_at = None, now, now
+    step.finished = True
 
 
-async def _advance(session: AsyncSession, survey: Survey, response: SurveyResponse, now: datetime) -> Step:
-    rows = await _answer_rows(session, response.id)
-    answers = {name: (row.value if row.voice_file_id is None else _VOICE) for name, row in rows.items()}
-    following = next_index(survey.questions, answers, response.current, local_today(now))
+async def _advance(session: AsyncSession, step: Step, now: datetime) -> Step:
+    following = next_index(step.survey.questions, step.answers, step.response.current, local_today(now))
     if following is None:
-        await _complete(session, survey, response, answers, now)
-        await session.flush()
-        return await _step(session, survey, response, finished=True)
-    response.current, response.updated_at = following, now
-    return await _step(session, survey, response)
+        await _complete(session, step, now)
+    else:
+        step.response.current, step.response.updated_at = following, now
+    return step
 
 
-async def choose(session: AsyncSession, response_id: int, member_id: int, index: int, choice: int,
+async def _record(session: AsyncSession, step: Step, question: dict, value, now: datetime,
+                  voice: tuple[str, int] | None = None) -> Step:
+    if voice is None and not satisfies(question, value, values_of(step.survey.questions, step.answers),
+                                       local_today(now)):
+        return step.becomes(Status.INVALID, "constraint")
+    _save(session, step, question["name"], value, now, voice=voice)
+    return await _advance(session, step, now)
+
+
+async def choose(session: AsyncSession, response_id: int, telegram_id: int, index: int, choice: int,
                  now: datetime) -> Step:
     """Records a choice (select_one) or a rating pressed on the question being asked, and moves on."""
-    problem, survey, response = await _load(session, response_id, member_id, now, index)
-    if problem:
-        return problem
-    question = survey.questions[index]
+    step = await _load(session, response_id, telegram_id, now, index)
+    if step.status is not Status.OK:
+        return step
+    question = step.survey.questions[index]
     if question["type"] == "select_one" and 0 <= choice < len(question["choices"]):
         value = question["choices"][choice]["name"]
     elif question["type"] == "rating" and 0 <= choice < len(xlsform.rating_values(question)):
         value = xlsform.rating_values(question)[choice]
     else:
-        return await _step(session, survey, response, Status.STALE)
-    return await _record(session, survey, response, question, value, now)
+        return step.becomes(Status.STALE)
+    return await _record(session, step, question, value, now)
 
 
-async def _record(session: AsyncSession, survey: Survey, response: SurveyResponse, question: dict, value,
-                  now: datetime, voice: tuple[str, int] | None = None) -> Step:
-    current = await _step(session, survey, response)
-    if voice is None and not satisfies(question, value, values_of(survey.questions, current.answers),
-                                       local_today(now)):
-        return await _step(session, survey, response, Status.INVALID, reason="constraint")
-    await _save(session, response, question["name"], value, now, voice=voice)
-    return await _advance(session, survey, response, now)
-
-
-async def toggle(session: AsyncSession, response_id: int, member_id: int, index: int, choice: int,
+async def toggle(session: AsyncSession, response_id: int, telegram_id: int, index: int, choice: int,
                  now: datetime) -> Step:
     """Ticks or unticks one choice of a select_multiple question; the list is saved at once."""
-    problem, survey, response = await _load(session, response_id, member_id, now, index)
-    if problem:
-        return problem
-    question = survey.questions[index]
+    step = await _load(session, response_id, telegram_id, now, index)
+    if step.status is not Status.OK:
+        return step
+    question = step.survey.questions[index]
     if question["type"] != "select_multiple" or not 0 <= choice < len(question["choices"]):
-        return await _step(session, survey, response, Status.STALE)
-    current = await _step(session, survey, response)
-    chosen = set(current.answers.get(question["name"]) or [])
+        return step.becomes(Status.STALE)
+    chosen = set(step.answers.get(question["name"]) or [])
     chosen ^= {question["choices"][choice]["name"]}
     ordered = [c["name"] for c in question["choices"] if c["name"] in chosen]
     if ordered:
-        await _save(session, response, question["name"], ordered, now)
+        _save(session, step, question["name"], ordered, now)
     else:
-        await _forget(session, response, [question["name"]])
-        response.updated_at = now
-    return await _step(session, survey, response)
+        await _forget(session, step, [question["name"]])
+        step.response.updated_at = now
+    return step
 
 
-async def done(session: AsyncSession, response_id: int, member_id: int, index: int, now: datetime) -> Step:
+async def done(session: AsyncSession, response_id: int, telegram_id: int, index: int, now: datetime) -> Step:
     """Confirms the ticked choices of a select_multiple question and moves on."""
-    problem, survey, response = await _load(session, response_id, member_id, now, index)
-    if problem:
-        return problem
-    question = survey.questions[index]
+    step = await _load(session, response_id, telegram_id, now, index)
+    if step.status is not Status.OK:
+        return step
+    question = step.survey.questions[index]
     if question["type"] != "select_multiple":
-        return await _step(session, survey, response, Status.STALE)
-    current = await _step(session, survey, response)
-    chosen = current.answers.get(question["name"]) or []
+        return step.becomes(Status.STALE)
+    chosen = step.answers.get(question["name"]) or []
     if not chosen and question["required"]:
-        return await _step(session, survey, response, Status.INVALID, reason="choose")
-    if chosen and not satisfies(question, chosen, values_of(survey.questions, current.answers), local_today(now)):
-        return await _step(session, survey, response, Status.INVALID, reason="constraint")
-    return await _advance(session, survey, response, now)
+        return step.becomes(Status.INVALID, "choose")
+    if chosen and not satisfies(question, chosen, values_of(step.survey.questions, step.answers), local_today(now)):
+        return step.becomes(Status.INVALID, "constraint")
+    return await _advance(session, step, now)
 
 
-async def skip(session: AsyncSession, response_id: int, member_id: int, index: int, now: datetime) -> Step:
+async def skip(session: AsyncSession, response_id: int, telegram_id: int, index: int, now: datetime) -> Step:
     """Leaves an optional question unanswered (clearing an earlier answer) and moves on."""
-    problem, survey, response = await _load(session, response_id, member_id, now, index)
-    if problem:
-        return problem
-    question = survey.questions[index]
+    step = await _load(session, response_id, telegram_id, now, index)
+    if step.status is not Status.OK:
+        return step
+    question = step.survey.questions[index]
     if question["required"] or question["type"] == "note":
-        return await _step(session, survey, response, Status.STALE)
-    await _forget(session, response, [question["name"]])
-    return await _advance(session, survey, response, now)
+        return step.becomes(Status.STALE)
+    await _forget(session, step, [question["name"]])
+    return await _advance(session, step, now)
 
 
-async def proceed(session: AsyncSession, response_id: int, member_id: int, index: int, now: datetime) -> Step:
+async def proceed(session: AsyncSession, response_id: int, telegram_id: int, index: int, now: datetime) -> Step:
     """Goes on from a note, or keeps the answer a revisited question already has."""
-    problem, survey, response = await _load(session, response_id, member_id, now, index)
-    if problem:
-        return problem
-    question = survey.questions[index]
-    current = await _step(session, survey, response)
-    if question["type"] != "note" and current.answers.get(question["name"]) is None:
-        return await _step(session, survey, response, Status.STALE)
-    return await _advance(session, survey, response, now)
+    step = await _load(session, response_id, telegram_id, now, index)
+    if step.status is not Status.OK:
+        return step
+    question = step.survey.questions[index]
+    if question["type"] != "note" and step.answers.get(question["name"]) is None:
+        return step.becomes(Status.STALE)
+    return await _advance(session, step, now)
 
 
-async def back(session: AsyncSession, response_id: int, member_id: int, index: int, now: datetime) -> Step:
+async def back(session: AsyncSession, response_id: int, telegram_id: int, index: int, now: datetime) -> Step:
     """Goes back to the previous question the member was asked."""
-    problem, survey, response = await _load(session, response_id, member_id, now, index)
-    if problem:
-        return problem
-    current = await _step(session, survey, response)
-    previous = previous_index(survey.questions, current.answers, index, local_today(now))
+    step = await _load(session, response_id, telegram_id, now, index)
+    if step.status is not Status.OK:
+        return step
+    previous = previous_index(step.survey.questions, step.answers, index, local_today(now))
     if previous is None:
-        return await _step(session, survey, response, Status.STALE)
-    response.current, response.updated_at = previous, now
-    return await _step(session, survey, response)
+        return step.becomes(Status.STALE)
+    step.response.current, step.response.updated_at = previous, now
+    return step
 
 
-async def answer_typed(session: AsyncSession, response_id: int, member_id: int, text: str, now: datetime) -> Step:
+async def answer_typed(session: AsyncSession, response_id: int, telegram_id: int, text: str,
+                       now: datetime) -> Step:
     """Records a typed answer to the question being asked (checked against its type and constraint)."""
-    problem, survey, response = await _load(session, response_id, member_id, now, None)
-    if problem:
-        return problem
-    if response.current is None:
-        return await _step(session, survey, response, Status.DONE)
-    question = survey.questions[response.current]
+    step = await _load(session, response_id, telegram_id, now, None)
+    if step.status is not Status.OK:
+        return step
+    if step.response.current is None:
+        return step.becomes(Status.DONE)
+    question = step.question
     try:
         value = parse_typed(question, text)
     except InvalidInput as exc:
-        return await _step(session, survey, response, Status.INVALID, reason=exc.reason)
-    return await _record(session, survey, response, question, value, now)
+        return step.becomes(Status.INVALID, exc.reason)
+    return await _record(session, step, question, value, now)
 
 
-async def answer_voice(session: AsyncSession, response_id: int, member_id: int, file_id: str, duration: int,
+async def answer_voice(session: AsyncSession, response_id: int, telegram_id: int, file_id: str, duration: int,
                        now: datetime) -> Step:
     """Records a voice note as the answer to a free-text question."""
-    problem, survey, response = await _load(session, response_id, member_id, now, None)
-    if problem:
-        return problem
-    if response.current is None:
-        return await _step(session, survey, response, Status.DONE)
-    question = survey.questions[response.current]
+    step = await _load(session, response_id, telegram_id, now, None)
+    if step.status is not Status.OK:
+        return step
+    if step.response.current is None:
+        return step.becomes(Status.DONE)
+    question = step.question
     if question["type"] != "text":
-        return await _step(session, survey, response, Status.INVALID, reason="no_voice")
+        return step.becomes(Status.INVALID, "no_voice")
+    if question.get("digits"):
+        return step.becomes(Status.INVALID, "digits")
     if duration > VOICE_MAX_SECONDS:
-        return await _step(session, survey, response, Status.INVALID, reason="voice_long")
-    return await _record(session, survey, response, question, None, now, voice=(file_id[:200], duration))
+        return step.becomes(Status.INVALID, "voice_long")
+    return await _record(session, step, question, None, now, voice=(file_id[:200], duration))
+
+
+async def hold_focus(session: AsyncSession, step: Step, now: datetime, message_id: int | None = None) -> None:
+    """Points the member's typed input at this response while it has a question open (`message_id`: the message
+    asking it, when known), and lets go once the response is finished. Writes only what changed."""
+    response, focus = step.response, step.focus
+    if response is None or step.member is None:
+        return
+    if response.current is not None and step.status in (Status.OK, Status.INVALID):
+        data = dict(focus.data) if focus is not None and focus.data.get("response_id") == response.id else {}
+        data["response_id"] = response.id
+        if message_id is not None:
+            data["message_id"] = message_id
+        if focus is None:
+            step.focus = Draft(telegram_id=step.member.telegram_id, kind=FOCUS, step=FOCUS_STEP, data=data,
+                               created_at=now, updated_at=now)
+            session.add(step.focus)
+        elif data != focus.data or focus.step != FOCUS_STEP or not step.focus_first:
+            focus.data, focus.step, focus.updated_at = data, FOCUS_STEP, now
+        step.focus_first = True
+    elif (step.finished or step.status is Status.DONE) and focus is not None \
+            and focus.data.get("response_id") == response.id:
+        await session.delete(focus)
+        step.focus = None
+
+
+def focus_message(step: Step) -> int | None:
+    """The message asking the question typed input answers, as last remembered."""
+    if step.focus is None or step.response is None or step.focus.data.get("response_id") != step.response.id:
+        return None
+    return step.focus.data.get("message_id")
+
+
+async def remember_message(session: AsyncSession, step: Step, message_id: int) -> None:
+    """Notes the message that now asks the member's question (sent after the action's unit of work)."""
+    focus = step.focus
+    if focus is None or focus.id is None or step.response is None or focus.data.get("response_id") != step.response.id:
+        return
+    focus.data = {**focus.data, "message_id": message_id}
+    await session.execute(update(Draft).where(Draft.id == focus.id).values(data=focus.data)
+                          .execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)
