@@ -628,6 +628,11 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, round(q) - 1))]
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) of values, for a benchmark's own table."""
+    return _percentile(values, q)
+
+
 def print_table(results: Sequence[Result]) -> None:
     """One line per scenario: `bot cpu` and `tg cpu` are CPU seconds per second of wall time."""
     header = (f"{'scenario':<14}{'updates':>9}{'seconds':>9}{'updates/s':>11}{'req/update':>12}"
