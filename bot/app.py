@@ -69,6 +69,7 @@ class AppContext(CallbackContext[ExtBot, dict, dict, dict]):
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.update_id: int | None = None
         self._update_recorded = False
+        self._record_later = False
 
     @classmethod
     def from_update(cls, update: object, application: Application) -> AppContext:
@@ -92,19 +93,27 @@ class AppContext(CallbackContext[ExtBot, dict, dict, dict]):
     def translator(language: str | None) -> Translator:
         return translator(language)
 
+    def record_later(self) -> None:
+        """Says the unit of work in progress only looked: the update is recorded as handled by the next one,
+        which acts on it (so a crash in between leaves the update to be handled again, not lost)."""
+        self._record_later = True
+
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One transaction for the update's effects; it also records the update as handled."""
+        self._record_later = False
         try:
             async with self.services.db.session() as session:
                 yield session
-                if self.update_id is not None and not self._update_recorded:
+                if self.update_id is not None and not self._update_recorded and not self._record_later:
                     await updates.record(session, self.update_id, self.now())
         except IntegrityError:
             if self.update_id is not None and not self._update_recorded:
                 raise DuplicateUpdate(self.update_id) from None
             raise
-        self._update_recorded = True
+        if not self._record_later:
+            self._update_recorded = True
+        self._record_later = False
 
 
 def describe(update: object) -> str:

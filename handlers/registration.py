@@ -517,7 +517,10 @@ async def on_text(update: Update, context: AppContext) -> None:
         member = await members.get(session, update.effective_user.id)
         answer = _typed_answer(member, text) if member is not None else None
         error = None
-        if answer is not None:
+        if answer is None:
+            # Not a registration answer: the conversation it belongs to (a survey, say) records it with its effect.
+            context.record_later()
+        else:
             try:
                 await members.answer(session, member, *answer, context.now())
             except InvalidAnswer as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import Services, TracingUpdateProcessor
@@ -83,3 +84,27 @@ def test_plain_sqlite_urls_run_in_the_loop_and_named_drivers_are_kept():
     assert async_url("sqlite+aiosqlite:///bot.sqlite3") == "sqlite+aiosqlite:///bot.sqlite3"
     url = "postgresql+asyncpg://sahakor:secret@db:5432/sahakor"
     assert async_url(url) == url
+
+
+async def test_a_unit_of_work_that_only_looked_leaves_the_update_to_the_one_that_acts(bot, db):
+    from bot.app import AppContext, DuplicateUpdate
+    from bot.services import updates
+
+    async def seen() -> bool:
+        async with db.session() as session:
+            return await updates.seen(session, 4242)
+
+    context = AppContext(bot.app)
+    context.update_id = 4242
+    async with context.unit_of_work():
+        context.record_later()  # e.g. a typed text that registration passes on to a survey
+    assert not await seen()
+    async with context.unit_of_work():
+        pass  # the survey stores the answer
+    assert await seen()
+
+    again = AppContext(bot.app)
+    again.update_id = 4242
+    with pytest.raises(DuplicateUpdate):
+        async with again.unit_of_work():
+            pass
