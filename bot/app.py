@@ -244,7 +244,9 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
                 max_retries=5,
             )
         )
-        .request(AiohttpRequest(connection_pool_size=64))
+        # Replies to members and mass sends share Telegram's overall limit: each reply sent makes the outbox
+        # wait one interval more, so replies never have to wait behind a broadcast.
+        .request(AiohttpRequest(connection_pool_size=64, on_send=services.delivery.pacer.make_room))
         .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 10))
         .post_init(on_startup)
         .post_stop(on_stop)

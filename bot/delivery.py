@@ -55,6 +55,15 @@ class Pacer:
         self._next = 0.0
         self._paused_until = 0.0
 
+    def make_room(self, most: float = 5.0) -> None:
+        """Another send went out on the same budget (a reply to a member): the next mass send waits one
+        interval longer, so replies and mass sends together stay within the limit. Never more than `most`
+        seconds of delay build up."""
+        if not self.interval:
+            return
+        now = time.monotonic()
+        self._next = min(max(self._next, now - self.catch_up) + self.interval, now + most)
+
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 

@@ -8,6 +8,7 @@ thousand, which is what lets the outbox reach Telegram's paid-broadcast rate and
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -16,6 +17,12 @@ from telegram.request import BaseRequest, RequestData
 
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Methods that put a new message in a chat: what Telegram's messages-per-second limit counts.
+SENDING_METHODS = frozenset({
+    "sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "sendVideo", "sendAnimation",
+    "sendSticker", "sendLocation", "sendVenue", "sendContact", "sendPoll", "sendMediaGroup", "copyMessage",
+    "forwardMessage",
+})
 
 
 class AiohttpRequest(BaseRequest):
@@ -23,8 +30,10 @@ class AiohttpRequest(BaseRequest):
 
     def __init__(self, *, connection_pool_size: int = 64, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
-                 media_write_timeout: float | None = 20.0) -> None:
+                 media_write_timeout: float | None = 20.0, on_send: Callable[[], None] | None = None) -> None:
         self._pool_size = connection_pool_size
+        # Told of every message sent through this transport (see SENDING_METHODS).
+        self._on_send = on_send
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
@@ -64,6 +73,8 @@ class AiohttpRequest(BaseRequest):
         budget = [t for t in (pool_timeout, write_timeout, read_timeout) if t is not None]
         timeout = aiohttp.ClientTimeout(total=sum(budget) if len(budget) == 3 else None,
                                         sock_connect=connect_timeout, sock_read=read_timeout)
+        if self._on_send is not None and url.rsplit("/", 1)[-1] in SENDING_METHODS:
+            self._on_send()
         body = self._body(request_data, files)
         headers = JSON_HEADERS if isinstance(body, bytes) else None
         try:

@@ -253,3 +253,32 @@ async def test_a_delivery_with_no_one_to_send_to_is_done_at_once(db, clock):
         assert await outbox.add_query(session, delivery, select(Member.telegram_id, Member.id, Member.language)
                                       .where(Member.id == -1)) == 0
     assert await delivery_status(db, delivery.id) == "done"
+
+
+async def test_replies_sent_meanwhile_push_the_next_mass_send_back_one_interval_each(monkeypatch):
+    from bot import delivery
+
+    clock = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        clock[0] += seconds
+
+    monkeypatch.setattr(delivery.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(delivery.asyncio, "sleep", sleep)
+    pacer = delivery.Pacer(10.0)  # one mass send every 0.1 s
+    await pacer.wait()
+    assert slept == []
+    pacer.make_room()
+    pacer.make_room()  # two replies went out on the same budget
+    await pacer.wait()
+    assert slept == [0.2]  # without them the next send was due at once
+    for _ in range(100):
+        pacer.make_room()  # a flood of replies delays mass sends by 5 s at most
+    await pacer.wait()
+    assert slept[-1] == 5.0
+    unlimited = delivery.Pacer(None)
+    unlimited.make_room()
+    await unlimited.wait()
+    assert len(slept) == 2
