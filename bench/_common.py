@@ -8,6 +8,7 @@ long-polls the server over real HTTP on 127.0.0.1.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import atexit
 import contextlib
@@ -707,3 +708,34 @@ def print_failures(result: Result, limit: int = 5) -> None:
           " did not complete:", file=sys.stderr)
     for failure in result.failures[:limit]:
         print(f"  {failure}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# Command-line options shared by the app-versus-echo benchmarks
+# --------------------------------------------------------------------------------------------
+
+
+def ratio_arguments(name: str, description: str, *, members: int, what: str, timeout: float,
+                    app: str) -> argparse.ArgumentParser:
+    """The options every app-versus-echo benchmark takes; a benchmark adds its own, then calls checked_args."""
+    parser = argparse.ArgumentParser(prog=f"python bench/{name}.py", description=description)
+    parser.add_argument("--members", type=int, default=members, help=f"{what} (default: {members})")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help=f"{what} at a time (default: all at once)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--echo-only", action="store_true", help="run only the echo bot")
+    only.add_argument("--app-only", action="store_true", help=f"run only the {app}")
+    parser.add_argument("--timeout", type=float, default=timeout,
+                        help=f"seconds a member waits for one answer before giving up (default: {timeout:g})")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run both scenarios this many times, alternating (default: 1)")
+    return parser
+
+
+def checked_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    if args.members < 1 or args.rounds < 1:
+        parser.error("--members and --rounds must be at least 1")
+    if args.concurrency is not None and args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
+    return args

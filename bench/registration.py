@@ -19,6 +19,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
+    checked_args,
+    ratio_arguments,
     APP_COMMAND,
     ECHO_COMMAND,
     BenchTelegram,
@@ -107,25 +109,9 @@ def count_registered(database: Path) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python bench/registration.py",
-        description="Registration throughput of the real app against a bare echo bot.")
-    parser.add_argument("--members", type=int, default=300, help="conversations (default: 300)")
-    parser.add_argument("--concurrency", type=int, default=None,
-                        help="conversations at a time (default: all at once)")
-    only = parser.add_mutually_exclusive_group()
-    only.add_argument("--echo-only", action="store_true", help="run only the echo bot")
-    only.add_argument("--app-only", action="store_true", help="run only the registration")
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds a user waits for one answer before giving up (default: 60)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="run both scenarios this many times, alternating (default: 1)")
-    args = parser.parse_args(argv)
-    if args.members < 1 or args.rounds < 1:
-        parser.error("--members and --rounds must be at least 1")
-    if args.concurrency is not None and args.concurrency < 1:
-        parser.error("--concurrency must be at least 1")
-    return args
+    parser = ratio_arguments("registration", "Registration throughput of the real app against a bare echo bot.",
+                             members=300, what="conversations", timeout=60.0, app="registration")
+    return checked_args(parser, argv)
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -22,6 +22,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
+    checked_args,
+    ratio_arguments,
     APP_COMMAND,
     ECHO_COMMAND,
     Answered,
@@ -151,26 +153,11 @@ def stored_answers(database: Path, event_id: int) -> Stored:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python bench/rsvp.py",
-        description="RSVP button throughput of the real app against a bare echo bot.")
-    parser.add_argument("--members", type=int, default=2000, help="members pressing (default: 2000)")
+    parser = ratio_arguments("rsvp", "RSVP button throughput of the real app against a bare echo bot.",
+                             members=2000, what="members pressing", timeout=120.0, app="RSVPs")
     parser.add_argument("--capacity", type=int, default=None,
                         help="seats at the event; the others join the waiting list (default: no limit)")
-    parser.add_argument("--concurrency", type=int, default=None,
-                        help="members pressing at a time (default: all at once)")
-    only = parser.add_mutually_exclusive_group()
-    only.add_argument("--echo-only", action="store_true", help="run only the echo bot")
-    only.add_argument("--app-only", action="store_true", help="run only the RSVPs")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds a member waits for the answer before giving up (default: 120)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="run both scenarios this many times, alternating (default: 1)")
-    args = parser.parse_args(argv)
-    if args.members < 1 or args.rounds < 1:
-        parser.error("--members and --rounds must be at least 1")
-    if args.concurrency is not None and args.concurrency < 1:
-        parser.error("--concurrency must be at least 1")
+    args = checked_args(parser, argv)
     if args.capacity is not None and args.capacity < 1:
         parser.error("--capacity must be at least 1")
     return args

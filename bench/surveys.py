@@ -23,6 +23,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
+    checked_args,
+    ratio_arguments,
     APP_COMMAND,
     ECHO_COMMAND,
     Answered,
@@ -253,25 +255,9 @@ def stored_responses(database: Path, survey_id: int, members: int) -> Stored:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python bench/surveys.py",
-        description="Survey answering throughput of the real app against a bare echo bot.")
-    parser.add_argument("--members", type=int, default=1000, help="members answering (default: 1000)")
-    parser.add_argument("--concurrency", type=int, default=None,
-                        help="members answering at a time (default: all at once)")
-    only = parser.add_mutually_exclusive_group()
-    only.add_argument("--echo-only", action="store_true", help="run only the echo bot")
-    only.add_argument("--app-only", action="store_true", help="run only the survey")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds a member waits for one answer before giving up (default: 120)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="run both scenarios this many times, alternating (default: 1)")
-    args = parser.parse_args(argv)
-    if args.members < 1 or args.rounds < 1:
-        parser.error("--members and --rounds must be at least 1")
-    if args.concurrency is not None and args.concurrency < 1:
-        parser.error("--concurrency must be at least 1")
-    return args
+    parser = ratio_arguments("surveys", "Survey answering throughput of the real app against a bare echo bot.",
+                             members=1000, what="members answering", timeout=120.0, app="survey")
+    return checked_args(parser, argv)
 
 
 async def run_survey(args: argparse.Namespace, workdir: Path, concurrency: int) -> tuple[Result, Stored]:
