@@ -15,11 +15,10 @@ from bot.models.briefs import Brief
 from bot.services import briefs, coordinators, drafts, members
 from bot.services.audience import Audience
 from bot.services.briefs import InvalidBrief
-from bot.services.events import InvalidInput, parse_start
 from bot.text import esc
 from handlers import drafts as draft_input
 from handlers.audience_picker import pattern
-from handlers.composer import press_audience, show_audience
+from handlers.composer import press_audience, show_audience, typed_send_time
 from handlers.common import answer_stale, button, keyboard, load_member, reply, require_coordinator, show, tr
 
 KIND = "brief"
@@ -201,13 +200,9 @@ async def ask_time(update: Update, context: AppContext) -> None:
 
 
 async def _take_time(update: Update, context: AppContext, _: Translator) -> None:
-    try:
-        when = parse_start(update.message.text or "", context.settings.tz, context.now())
-    except InvalidInput as exc:
-        await reply(update, _("That time has already passed. Please type a time in the future.")
-                    if exc.reason == "past" else _("Please type the date and time like this: 13/12/2024 08:30."))
-        return
-    await _push(update, context, _, when)
+    when = await typed_send_time(update, context, _)
+    if when is not None:
+        await _push(update, context, _, when)
 
 
 async def send_now(update: Update, context: AppContext) -> None:

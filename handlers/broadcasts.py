@@ -14,10 +14,9 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.models import Delivery, Draft
 from bot.services import drafts, outbox
 from bot.services.audience import Audience
-from bot.services.events import InvalidInput, parse_start
 from handlers import drafts as draft_input
 from handlers.audience_picker import pattern
-from handlers.composer import press_audience, show_audience
+from handlers.composer import press_audience, show_audience, typed_send_time
 from handlers.common import answer_stale, button, keyboard, reply, require_coordinator, show
 
 KIND = "broadcast"
@@ -226,15 +225,9 @@ async def ask_time(update: Update, context: AppContext) -> None:
 
 
 async def _take_time(update: Update, context: AppContext, draft: Draft, _: Translator) -> None:
-    tz = context.settings.tz
-    try:
-        when = parse_start(update.message.text or "", tz, context.now())
-    except InvalidInput as exc:
-        message = _("That time has already passed. Please type a time in the future.") if exc.reason == "past" else _(
-            "Please type the date and time like this: 13/12/2024 08:30.")
-        await reply(update, message)
-        return
-    await _send(update, context, _, when)
+    when = await typed_send_time(update, context, _)
+    if when is not None:
+        await _send(update, context, _, when)
 
 
 async def send_now(update: Update, context: AppContext) -> None:

@@ -3,6 +3,8 @@ the composer's draft, and what pressing it does."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 
 from bot.app import AppContext
@@ -10,6 +12,7 @@ from bot.i18n import Translator
 from bot.models import Draft
 from bot.services import drafts
 from bot.services.audience import Audience, size
+from bot.services.events import InvalidInput, parse_start
 from handlers.audience_picker import parse, picker_screen
 from handlers.common import answer_stale, reply, show
 
@@ -50,3 +53,13 @@ async def press_audience(update: Update, context: AppContext, _: Translator, *, 
         await show_audience(update, context, choice.audience, _, prefix=prefix, heading=heading, new=True)
         return None
     return draft, sizes
+
+
+async def typed_send_time(update: Update, context: AppContext, _: Translator) -> datetime | None:
+    """The send time a coordinator typed (Khmer digits accepted), or None after saying what is wrong with it."""
+    try:
+        return parse_start(update.message.text or "", context.settings.tz, context.now())
+    except InvalidInput as exc:
+        await reply(update, _("That time has already passed. Please type a time in the future.")
+                    if exc.reason == "past" else _("Please type the date and time like this: 13/12/2024 08:30."))
+        return None
