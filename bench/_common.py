@@ -256,6 +256,18 @@ async def until_all(server: BenchTelegram, chat_ids: Sequence[int], predicate: C
                            for chat_id in chat_ids))
 
 
+def button_delivered(chat_ids: Sequence[int], data: str,
+                     timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
+    """A warm-up: the bot's latest message in every chat carries a button with this callback data
+    (an invitation or a survey's intro, sent by the app's outbox)."""
+    def has_button(msg: Msg) -> bool:
+        return any(b.get("callback_data") == data for row in msg.buttons() for b in row)
+
+    def wait(server: BenchTelegram) -> Awaitable[None]:
+        return until_all(server, chat_ids, has_button, timeout)
+    return wait
+
+
 class ConversationFailed(Exception):
     """A simulated user could not go on: a button was missing or the bot did not answer in time."""
 

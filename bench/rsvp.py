@@ -43,10 +43,10 @@ from bench._common import (  # noqa: E402
     print_ratio,
     print_table,
     run_scenario,
-    until_all,
+    button_delivered,
     workshop_draft,
 )
-from tests.fakebot import FakeUser, Msg  # noqa: E402
+from tests.fakebot import FakeUser  # noqa: E402
 
 TARGET_RATIO = 0.5
 FIRST_USER_ID = 710_001
@@ -77,17 +77,9 @@ async def seed(database: Path, members: int, capacity: int | None) -> tuple[str,
     return url, event_id
 
 
-def invitations_delivered(members: int, event_id: int,
-                          timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
+def invitations_delivered(members: int, event_id: int, timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
     """A warm-up: every member has the invitation with its answer buttons (sent by the app's outbox)."""
-    going = f"ev:rsvp:{event_id}:y"
-
-    def has_buttons(msg: Msg) -> bool:
-        return any(b.get("callback_data") == going for row in msg.buttons() for b in row)
-
-    def wait(server: BenchTelegram) -> Awaitable[None]:
-        return until_all(server, range(FIRST_USER_ID, FIRST_USER_ID + members), has_buttons, timeout)
-    return wait
+    return button_delivered(range(FIRST_USER_ID, FIRST_USER_ID + members), f"ev:rsvp:{event_id}:y", timeout)
 
 
 def confirmed(invitation_id: int) -> Answered:

@@ -48,9 +48,9 @@ from bench._common import (  # noqa: E402
     run_scenario,
     shows_button,
     type_text,
-    until_all,
+    button_delivered,
 )
-from tests.fakebot import FakeUser, Msg  # noqa: E402
+from tests.fakebot import FakeUser  # noqa: E402
 
 TARGET_RATIO = 0.5
 FIRST_USER_ID = 720_001
@@ -131,17 +131,9 @@ async def seed(database: Path, members: int) -> tuple[str, int]:
     return url, survey_id
 
 
-def intros_delivered(members: int, survey_id: int,
-                     timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
+def intros_delivered(members: int, survey_id: int, timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
     """A warm-up: every member has the survey's intro with its Start button (sent by the app's outbox)."""
-    start = f"sv:start:{survey_id}"
-
-    def has_start(msg: Msg) -> bool:
-        return any(b.get("callback_data") == start for row in msg.buttons() for b in row)
-
-    def wait(server: BenchTelegram) -> Awaitable[None]:
-        return until_all(server, range(FIRST_USER_ID, FIRST_USER_ID + members), has_start, timeout)
-    return wait
+    return button_delivered(range(FIRST_USER_ID, FIRST_USER_ID + members), f"sv:start:{survey_id}", timeout)
 
 
 def shows_question(index: int) -> Answered:
