@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_interval
 
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.models import Event
+from bot.services.rsvps import deadline
 from bot.text import esc
 from bot.vocab import RSVP_ANSWERS
 
@@ -45,8 +47,39 @@ def rsvp_buttons(event_id: int, _: Translator) -> list[list[list[str]]]:
     return [[[_(label), f"ev:rsvp:{event_id}:{code}"] for code, label in RSVP_ANSWERS.values()]]
 
 
+# Everything an event's words depend on. Texts are kept by these values (not by updated_at, which an
+# edit made in the same instant as the last would leave unchanged), so any edit draws them afresh.
+fingerprint = attrgetter("id", "title_en", "title_km", "description_en", "description_km", "starts_at", "ends_at",
+                         "timezone", "venue", "latitude", "longitude", "capacity", "rsvp_deadline")
+
+_DRAWN: dict[tuple, str] = {}
+_DRAWN_MAX = 1024
+
+
+def _kept(kind: str, event: Event, _: Translator, draw) -> str:
+    """A text drawn once per version of the event and language: formatting dates with Babel costs
+    more than the rest of an answer to an invitation."""
+    key = (kind, fingerprint(event), _.language)
+    text = _DRAWN.get(key)
+    if text is None:
+        text = draw(event, _)
+        if len(_DRAWN) >= _DRAWN_MAX:
+            _DRAWN.clear()
+        _DRAWN[key] = text
+    return text
+
+
+def deadline_text(event: Event, _: Translator) -> str:
+    """When answers close (the RSVP deadline, or else the start), as a moment in the event's zone."""
+    return _kept("deadline", event, _, lambda e, t: moment(deadline(e), e, t))
+
+
 def invitation_text(event: Event, _: Translator) -> str:
     """The invitation as HTML: title, time, venue, description, deadline and seats; user text escaped."""
+    return _kept("invitation", event, _, _draw_invitation)
+
+
+def _draw_invitation(event: Event, _: Translator) -> str:
     lines = [f"<b>{esc(title(event, _.language))}</b>", "", "🗓 " + when(event, _)]
     if event.venue:
         lines.append("📍 " + esc(event.venue))

@@ -7,12 +7,12 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
-from telegram import InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.app import AppContext
-from bot.event_text import description, invitation_text, moment, rsvp_buttons, title, when, zone
+from bot.event_text import deadline_text, description, fingerprint, invitation_text, rsvp_buttons, title, when, zone
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.models import Event, Member
 from bot.services import rsvps
@@ -36,7 +36,7 @@ def unavailable_text(outcome: Outcome, _: Translator) -> str:
         return _("This event is not open for answers yet.")
     if outcome.status is Status.CLOSED:
         return _("Answers for this event closed on {deadline}. Your answer was not changed.").format(
-            deadline=moment(rsvps.deadline(outcome.event), outcome.event, _))
+            deadline=deadline_text(outcome.event, _))
     return _("This event could not be found. The link or button may be wrong or out of date.")
 
 
@@ -49,11 +49,12 @@ def answer_line(outcome: Outcome, _: Translator) -> str:
     return _("✅ Your answer: {answer}").format(answer=_(label))
 
 
-def answer_buttons(event_id: int, chosen: str | None, _: Translator) -> list:
-    """The answer buttons, the member's current choice ticked."""
+@lru_cache(maxsize=1024)
+def answer_keyboard(event_id: int, chosen: str | None, language: str) -> InlineKeyboardMarkup:
+    """The answer buttons, the member's current choice ticked (Telegram objects can't change: shared)."""
     chosen_code = RSVP_ANSWERS[chosen][0] if chosen else None
-    return [[button(("✅ " if data.endswith(f":{chosen_code}") else "") + label, data) for label, data in row]
-            for row in rsvp_buttons(event_id, _)]
+    return keyboard([[button(("✅ " if data.endswith(f":{chosen_code}") else "") + label, data) for label, data in row]
+                     for row in rsvp_buttons(event_id, translator(language))])
 
 
 def invitation_screen(outcome: Outcome, _: Translator) -> tuple[str, object]:
@@ -63,7 +64,7 @@ def invitation_screen(outcome: Outcome, _: Translator) -> tuple[str, object]:
         text += "\n\n" + answer_line(outcome, _)
     if outcome.status is Status.CLOSED:
         return text + "\n\n" + _("Answers for this event are closed."), None
-    return text, keyboard(answer_buttons(outcome.event.id, outcome.answer, _))
+    return text, answer_keyboard(outcome.event.id, outcome.answer, _.language)
 
 
 def confirmation_text(outcome: Outcome, _: Translator) -> str:
@@ -81,8 +82,7 @@ def confirmation_text(outcome: Outcome, _: Translator) -> str:
                  "Open the calendar file to add the event to your phone's calendar.").format(title=name)
     else:
         text = _("You answered “Can't go” for <b>{title}</b>. Thank you for letting us know.").format(title=name)
-    change = _("You can change your answer until {deadline}.").format(
-        deadline=moment(rsvps.deadline(outcome.event), outcome.event, _))
+    change = _("You can change your answer until {deadline}.").format(deadline=deadline_text(outcome.event, _))
     return text + "\n\n" + change
 
 
@@ -178,7 +178,7 @@ async def send_calendar(update: Update, context: AppContext, event: Event, langu
     """Sends the event's .ics; once Telegram has the file for this version of the event and language,
     later members get it by its file id instead of another upload."""
     uploaded: dict = context.bot_data.setdefault(CALENDAR_FILES, {})
-    key = (event.id, language, event.updated_at)
+    key = (fingerprint(event), language)
     file_id = uploaded.get(key)
     if file_id is None:
         document = InputFile(calendar_file(event, language, context.now()), filename=f"event-{event.id}.ics")
@@ -204,11 +204,11 @@ async def rsvp(update: Update, context: AppContext) -> None:
     event_id, answer = int(context.match.group(1)), RSVP_CODES[context.match.group(2)]
     query = update.callback_query
     async with context.unit_of_work() as session:
-        member, current = await rsvps.member_with_answer(session, update.effective_user.id, event_id)
+        member, current, event = await rsvps.pressed(session, update.effective_user.id, event_id)
         registered = member is not None and member.registered_at is not None
         if registered:
             outcome = await rsvps.answer(session, event_id=event_id, member_id=member.id, answer=answer,
-                                         now=context.now(), content=promotion_content, rsvp=current)
+                                         now=context.now(), content=promotion_content, rsvp=current, event=event)
     _ = tr(member, update)
     if not registered:
         await query_alert(update, _("Please register first: send /start."))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -74,26 +74,32 @@ async def current(session: AsyncSession, event_id: int, member_id: int) -> Rsvp 
     return await session.scalar(select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.member_id == member_id))
 
 
-_MEMBER_WITH_ANSWER = (
-    select(Member, Rsvp)
+_PRESSED = (
+    select(Member, Rsvp, Event)
     .outerjoin(Rsvp, and_(Rsvp.member_id == Member.id, Rsvp.event_id == bindparam("event_id")))
+    .outerjoin(Event, Event.id == bindparam("event_id"))
     .where(Member.telegram_id == bindparam("telegram_id")))
 
 
-async def member_with_answer(session: AsyncSession, telegram_id: int, event_id: int) -> tuple[Member | None, Rsvp | None]:
-    """The member who pressed, and their answer to the event if any, in one query."""
-    row = (await session.execute(_MEMBER_WITH_ANSWER, {"event_id": event_id, "telegram_id": telegram_id})).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+async def pressed(session: AsyncSession, telegram_id: int, event_id: int) -> tuple[Member | None, Rsvp | None, Event | None]:
+    """The member who pressed an answer button, their answer to the event if any, and the event, in one query."""
+    row = (await session.execute(_PRESSED, {"event_id": event_id, "telegram_id": telegram_id})).first()
+    return (row[0], row[1], row[2]) if row is not None else (None, None, None)
 
 
 async def position(session: AsyncSession, rsvp: Rsvp) -> int | None:
     """Where a waiting member stands in the queue (1 = next to get a seat)."""
     if not rsvp.waitlisted:
         return None
+    return await place_in_queue(session, rsvp.event_id, rsvp.waitlisted_at, rsvp.id)
+
+
+async def place_in_queue(session: AsyncSession, event_id: int, waitlisted_at: datetime, rsvp_id: int) -> int:
+    """1 + the members waiting since before this answer."""
     ahead = await session.scalar(
         select(func.count()).select_from(Rsvp).where(
-            Rsvp.event_id == rsvp.event_id, Rsvp.waitlisted.is_(True),
-            tuple_(Rsvp.waitlisted_at, Rsvp.id) < tuple_(rsvp.waitlisted_at, rsvp.id)))
+            Rsvp.event_id == event_id, Rsvp.waitlisted.is_(True),
+            tuple_(Rsvp.waitlisted_at, Rsvp.id) < tuple_(waitlisted_at, rsvp_id)))
     return ahead + 1
 
 
@@ -109,6 +115,17 @@ _RELEASE_SEAT = (update(_events).where(_events.c.id == bindparam("event_id"), _e
 async def take_seat(session: AsyncSession, event_id: int) -> int | None:
     """Takes one seat if one is free; the seats now taken if this transaction won it, else None."""
     return (await session.execute(_TAKE_SEAT, {"event_id": event_id})).scalar_one_or_none()
+
+
+_rsvps = Rsvp.__table__
+_NEW_ANSWER = (insert(_rsvps).values(event_id=bindparam("for_event"), member_id=bindparam("by_member"),
+                                     answer=bindparam("new_answer"), waitlisted=bindparam("waiting"),
+                                     waitlisted_at=bindparam("waiting_since"), created_at=bindparam("now"),
+                                     updated_at=bindparam("now"))
+               .returning(_rsvps.c.id))
+_CHANGED_ANSWER = (update(_rsvps).where(_rsvps.c.id == bindparam("rsvp_id"))
+                   .values(answer=bindparam("new_answer"), waitlisted=bindparam("waiting"),
+                           waitlisted_at=bindparam("waiting_since"), updated_at=bindparam("now")))
 
 
 async def release_seat(session: AsyncSession, event_id: int) -> int | None:
@@ -163,14 +180,17 @@ UNKNOWN = object()
 
 
 async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer: str, now: datetime,
-                 content: PromotionContent, rsvp: Rsvp | None | object = UNKNOWN) -> Outcome:
+                 content: PromotionContent, rsvp: Rsvp | None | object = UNKNOWN,
+                 event: Event | None | object = UNKNOWN) -> Outcome:
     """Records a member's answer: a seat if one is free, else the waiting list; a freed seat goes to the next waiting.
 
-    `rsvp` is the member's current answer when the caller has already read it (member_with_answer).
+    `rsvp` (the member's current answer) and `event` may be given when the caller has already read them
+    (`pressed`). The answer row is written with prebuilt statements: this runs for every button press.
     """
     if answer not in ANSWERS:
         raise ValueError(answer)
-    event = await session.get(Event, event_id)
+    if event is UNKNOWN:
+        event = await session.get(Event, event_id)
     status = availability(event, now)
     if status is not Status.OK:
         return Outcome(status, event)
@@ -189,15 +209,20 @@ async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer
     if isinstance(taken, int):
         # The count the UPDATE returned: no need to read the event again.
         set_committed_value(event, "seats_taken", taken)
+    values = {"new_answer": answer, "waiting": outcome.waitlisted,
+              "waiting_since": now if outcome.waitlisted else None, "now": now}
     if rsvp is None:
-        rsvp = Rsvp(event_id=event_id, member_id=member_id, created_at=now)
-        session.add(rsvp)
-    rsvp.answer, rsvp.waitlisted, rsvp.updated_at = answer, outcome.waitlisted, now
-    rsvp.waitlisted_at = now if outcome.waitlisted else None
-    await session.flush()
+        rsvp_id = (await session.execute(_NEW_ANSWER, values | {"for_event": event_id, "by_member": member_id})).scalar_one()
+    else:
+        rsvp_id = rsvp.id
+        await session.execute(_CHANGED_ANSWER, values | {"rsvp_id": rsvp_id})
+        # The loaded row, kept in step with the one just written.
+        for name, value in (("answer", answer), ("waitlisted", outcome.waitlisted),
+                            ("waitlisted_at", values["waiting_since"]), ("updated_at", now)):
+            set_committed_value(rsvp, name, value)
     if seated:
         outcome.promoted = await fill_seats(session, event, now, content)
     elif outcome.waitlisted:
         await session.refresh(event, ["seats_taken"])
-    outcome.position = await position(session, rsvp)
+        outcome.position = await place_in_queue(session, event_id, now, rsvp_id)
     return outcome
