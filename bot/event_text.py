@@ -9,24 +9,24 @@ from babel.dates import format_date, format_interval
 
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.models import Event
-from bot.services.rsvps import deadline
+from bot.services.rsvps import EventView, deadline
 from bot.text import esc
 from bot.vocab import RSVP_ANSWERS
 
 
-def title(event: Event, language: str) -> str:
+def title(event: Event | EventView, language: str) -> str:
     return (event.title_km if language == "km" else event.title_en) or event.title_en or event.title_km
 
 
-def description(event: Event, language: str) -> str:
+def description(event: Event | EventView, language: str) -> str:
     return (event.description_km if language == "km" else event.description_en) or event.description_en or ""
 
 
-def zone(event: Event) -> ZoneInfo:
+def zone(event: Event | EventView) -> ZoneInfo:
     return ZoneInfo(event.timezone)
 
 
-def when(event: Event, _: Translator) -> str:
+def when(event: Event | EventView, _: Translator) -> str:
     """'Friday, 13 December 2024, 08:30 – 17:00' in the member's locale and the event's time zone."""
     tz = zone(event)
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
@@ -37,7 +37,7 @@ def when(event: Event, _: Translator) -> str:
     return format_interval(start, end, "yMMMEdHm", tzinfo=tz, locale=_.language)
 
 
-def moment(value, event: Event, _: Translator) -> str:
+def moment(value, event: Event | EventView, _: Translator) -> str:
     """A single date and time (a deadline, say) in the event's zone: 'Wed, Dec 11, 2024, 17:00', no seconds."""
     return _.datetime(value, zone(event))
 
@@ -56,7 +56,7 @@ _DRAWN: dict[tuple, str] = {}
 _DRAWN_MAX = 1024
 
 
-def _kept(kind: str, event: Event, _: Translator, draw) -> str:
+def _kept(kind: str, event: Event | EventView, _: Translator, draw) -> str:
     """A text drawn once per version of the event and language: formatting dates with Babel costs
     more than the rest of an answer to an invitation."""
     key = (kind, fingerprint(event), _.language)
@@ -69,17 +69,17 @@ def _kept(kind: str, event: Event, _: Translator, draw) -> str:
     return text
 
 
-def deadline_text(event: Event, _: Translator) -> str:
+def deadline_text(event: Event | EventView, _: Translator) -> str:
     """When answers close (the RSVP deadline, or else the start), as a moment in the event's zone."""
     return _kept("deadline", event, _, lambda e, t: moment(deadline(e), e, t))
 
 
-def invitation_text(event: Event, _: Translator) -> str:
+def invitation_text(event: Event | EventView, _: Translator) -> str:
     """The invitation as HTML: title, time, venue, description, deadline and seats; user text escaped."""
     return _kept("invitation", event, _, _draw_invitation)
 
 
-def _draw_invitation(event: Event, _: Translator) -> str:
+def _draw_invitation(event: Event | EventView, _: Translator) -> str:
     lines = [f"<b>{esc(title(event, _.language))}</b>", "", "🗓 " + when(event, _)]
     if event.venue:
         lines.append("📍 " + esc(event.venue))

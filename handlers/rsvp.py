@@ -7,7 +7,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
-from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram import Document, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -16,7 +16,7 @@ from bot.event_text import deadline_text, description, fingerprint, invitation_t
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.models import Event, Member
 from bot.services import rsvps
-from bot.services.rsvps import Outcome, Status
+from bot.services.rsvps import EventView, MemberView, Outcome, Status
 from bot.text import esc
 from bot.vocab import RSVP_ANSWERS, RSVP_CODES
 from handlers import deeplinks
@@ -95,7 +95,7 @@ def toast(outcome: Outcome, _: Translator) -> str:
     return _("Your answer: {answer}").format(answer=_(RSVP_ANSWERS[outcome.answer][1]))
 
 
-def promotion_content(event: Event) -> dict[str, dict]:
+def promotion_content(event: Event | EventView) -> dict[str, dict]:
     """'A seat is free for you', in every language, with a calendar button and the answer buttons."""
     content = {}
     for language in LANGUAGES:
@@ -117,7 +117,7 @@ def timezone_component(name: str) -> icalendar.Timezone:
     return icalendar.Timezone.from_tzinfo(ZoneInfo(name))
 
 
-def calendar_file(event: Event, language: str, now: datetime) -> bytes:
+def calendar_file(event: Event | EventView, language: str, now: datetime) -> bytes:
     """The event as an .ics file in the member's language, in the event's own time zone."""
     tz = zone(event)
     entry = icalendar.Event()
@@ -161,7 +161,7 @@ async def show_in_place(update: Update, text: str, markup) -> None:
             raise
 
 
-async def send_confirmation(update: Update, context: AppContext, outcome: Outcome, member: Member) -> None:
+async def send_confirmation(update: Update, context: AppContext, outcome: Outcome, member: MemberView) -> None:
     """Confirms an answer in a message; Going and Maybe come with the calendar file."""
     _ = translator(member.language)
     text = confirmation_text(outcome, _)
@@ -171,24 +171,25 @@ async def send_confirmation(update: Update, context: AppContext, outcome: Outcom
         await reply(update, text)
 
 
-CALENDAR_FILES = "calendar_file_ids"
+CALENDAR_FILES = "calendar_files"
 
 
-async def send_calendar(update: Update, context: AppContext, event: Event, language: str, caption: str) -> None:
+async def send_calendar(update: Update, context: AppContext, event: Event | EventView, language: str,
+                        caption: str) -> None:
     """Sends the event's .ics; once Telegram has the file for this version of the event and language,
-    later members get it by its file id instead of another upload."""
-    uploaded: dict = context.bot_data.setdefault(CALENDAR_FILES, {})
+    later members get that file again (Telegram's Document, sent by its id) instead of another upload."""
+    uploaded: dict[tuple, Document] = context.bot_data.setdefault(CALENDAR_FILES, {})
     key = (fingerprint(event), language)
-    file_id = uploaded.get(key)
-    if file_id is None:
+    sent = uploaded.get(key)
+    if sent is None:
         document = InputFile(calendar_file(event, language, context.now()), filename=f"event-{event.id}.ics")
     else:
-        document = file_id
+        document = sent
     message = await update.effective_chat.send_document(document, caption=caption)
-    if file_id is None and message.document is not None:
+    if sent is None and message.document is not None:
         if len(uploaded) >= 256:
             uploaded.clear()
-        uploaded[key] = message.document.file_id
+        uploaded[key] = message.document
 
 
 # ---------------------------------------------------------------- handlers

@@ -542,3 +542,29 @@ async def test_invitations_still_going_out_take_the_events_new_text(db, clock):
     async with db.session() as session:
         content = (await session.get(Delivery, pending.id)).content
     assert "Sunway Hotel" in content["en"]["text"] and "Sunway Hotel" in content["km"]["text"]
+
+
+async def test_an_edit_made_in_the_same_instant_is_shown_on_the_next_answer_and_its_calendar_file(
+        bot, telegram, db, clock):
+    """Texts and calendar files are kept per version of the event: by its words, not by its updated_at,
+    which an edit made in the same instant as the last one leaves as it was."""
+    from bot.services import events
+
+    [user] = await members_of(db, telegram, clock, "en", 535)
+    event_id = await make_event(db, clock)
+    await invite(bot, db, clock, event_id, [535])
+    invitation = user.last
+    await user.press(en("Going"))
+    assert VENUE in telegram.message(535, invitation.message_id).text
+
+    async with db.session() as session:
+        before = (await session.get(Event, event_id)).updated_at
+        result = await events.apply_change(session, event_id, {"venue": "Sunway Hotel, Phnom Penh"}, clock.now())
+        assert result.status == "saved" and result.event.updated_at == before  # the clock has not moved
+    await user.press(en("Maybe"))
+
+    redrawn = telegram.message(535, invitation.message_id)
+    assert "Sunway Hotel, Phnom Penh" in redrawn.text and VENUE not in redrawn.text
+    uploads = [call["document"] for call in telegram.calls("sendDocument")]
+    assert len(uploads) == 2 and not isinstance(uploads[1], str)  # a new file, not the first one's id
+    assert parse_calendar(user.last.document[1])[1]["location"] == "Sunway Hotel, Phnom Penh"
