@@ -56,6 +56,8 @@ class Rsvp(Base):
     __table_args__ = (
         Index("uq_rsvp_event_id_member_id", "event_id", "member_id", unique=True),
         Index("ix_rsvp_event_id_answer", "event_id", "answer"),
+        # The waiting list in its order: a place in the queue is counted, and the next member found, on it.
+        Index("ix_rsvp_event_id_waitlisted_queue", "event_id", "waitlisted", "waitlisted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
