@@ -38,7 +38,7 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EventView:
-    """An event as answering its invitation needs it (its words, time, place, seats and state), read
+    """An event as answering its invitation needs it (its words, time, place, capacity and state), read
     with one plain query instead of through the ORM: this runs on every button press."""
 
     id: int
@@ -156,7 +156,7 @@ async def pressed(session: AsyncSession, telegram_id: int,
     return MemberView(*row[:_ANSWER_AT]), answer, event
 
 
-async def position(session: AsyncSession, rsvp: Rsvp | AnswerView) -> int | None:
+async def position(session: AsyncSession, rsvp: AnswerView) -> int | None:
     """Where a waiting member stands in the queue (1 = next to get a seat)."""
     if not rsvp.waitlisted:
         return None
@@ -276,7 +276,8 @@ async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer
     values = {"new_answer": answer, "waiting": outcome.waitlisted,
               "waiting_since": now if outcome.waitlisted else None, "now": now}
     if rsvp is None:
-        rsvp_id = (await session.execute(_NEW_ANSWER, values | {"for_event": event_id, "by_member": member_id})).scalar_one()
+        added = await session.execute(_NEW_ANSWER, values | {"for_event": event_id, "by_member": member_id})
+        rsvp_id = added.scalar_one()
     else:
         rsvp_id = rsvp.id
         await session.execute(_CHANGED_ANSWER, values | {"rsvp_id": rsvp_id})
