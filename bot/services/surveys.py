@@ -613,14 +613,6 @@ async def edit(session: AsyncSession, response_id: int, telegram_id: int, now: d
     return step
 
 
-async def resume(session: AsyncSession, response_id: int, telegram_id: int, now: datetime) -> Step:
-    """The member's response as it stands, to show the question they are on."""
-    step = await _load(session, response_id, telegram_id, now, None)
-    if step.status is Status.OK and step.response.current is None:
-        step.becomes(Status.DONE)
-    return step
-
-
 def _save(session: AsyncSession, step: Step, name: str, value, now: datetime, *,
           voice: tuple[str, int] | None = None) -> None:
     row = step.rows.get(name)
