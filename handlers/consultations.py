@@ -444,15 +444,7 @@ async def form_button(update: Update, context: AppContext) -> None:
     action, arg = context.match.group(1), context.match.group(2)
     me = update.effective_user.id
     if action == "cancel":
-        async with context.unit_of_work() as session:
-            existed = await draft_store.get(session, me, NEW) is not None
-            await draft_store.discard(session, me, NEW)
-        _ = tr(await load_member(context, me), update)
-        if not existed:
-            await answer_stale(update, _)
-            return
-        await update.callback_query.answer()
-        await show(update, _("Cancelled. Nothing was saved."))
+        await drafts.cancel_form(update, context, NEW)
         return
     if action in ("skip", "same"):
         async with context.services.db.session() as session:

@@ -12,6 +12,7 @@ from telegram import Update
 from bot.app import AppContext
 from bot.models import Draft
 from bot.services import drafts
+from handlers.common import answer_stale, load_member, show, tr
 
 InputHandler = Callable[[Update, AppContext, Draft], Awaitable[None]]
 _HANDLERS: dict[str, InputHandler] = {}
@@ -35,3 +36,17 @@ async def dispatch(update: Update, context: AppContext) -> bool:
         return False
     await _HANDLERS[draft.kind](update, context, draft)
     return True
+
+
+async def cancel_form(update: Update, context: AppContext, *kinds: str) -> None:
+    """A coordinator's Cancel on an unfinished form: the form is dropped and they are told nothing was
+    saved. A Cancel left on a form already finished or dropped gets the out-of-date answer instead."""
+    me = update.effective_user.id
+    async with context.unit_of_work() as session:
+        dropped = [await drafts.discard(session, me, kind) for kind in kinds]
+    _ = tr(await load_member(context, me), update)
+    if not any(dropped):
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    await show(update, _("Cancelled. Nothing was saved."))

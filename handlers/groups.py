@@ -775,15 +775,7 @@ async def form_button(update: Update, context: AppContext) -> None:
     action, step = context.match.group(2), context.match.group(3)
     me = update.effective_user.id
     if action == "cancel":
-        async with context.unit_of_work() as session:
-            existed = await draft_store.get(session, me, kind) is not None
-            await draft_store.discard(session, me, kind)
-        _ = tr(await load_member(context, me), update)
-        if not existed:
-            await answer_stale(update, _)
-            return
-        await update.callback_query.answer()
-        await show(update, _("Cancelled. Nothing was saved."))
+        await drafts.cancel_form(update, context, kind)
         return
     async with context.services.db.session() as session:
         draft = await draft_store.get(session, me, kind)
@@ -1020,11 +1012,7 @@ async def paper_button(update: Update, context: AppContext) -> None:
         return
     what, value = context.match.group(1), context.match.group(2)
     if what == "cancel":
-        async with context.unit_of_work() as session:
-            await draft_store.discard(session, update.effective_user.id, PAPER)
-        _ = tr(await load_member(context, update.effective_user.id), update)
-        await update.callback_query.answer()
-        await show(update, _("Cancelled. Nothing was saved."))
+        await drafts.cancel_form(update, context, PAPER)
         return
     if (what == "g" and value not in GENDERS) or (what == "s" and value not in STAKEHOLDERS):
         await answer_stale(update, tr(await load_member(context, update.effective_user.id), update))

@@ -719,14 +719,8 @@ async def send_example(update: Update, context: AppContext) -> None:
 
 async def cancel_new(update: Update, context: AppContext) -> None:
     """Drops the survey being uploaded or built."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
-    async with context.unit_of_work() as session:
-        for kind in (UPLOAD, BUILDER):
-            await drafts.discard(session, update.effective_user.id, kind)
-    await update.callback_query.answer()
-    await show(update, _("Cancelled. Nothing was saved."))
+    if await require_coordinator(update, context) is not None:
+        await draft_input.cancel_form(update, context, UPLOAD, BUILDER)
 
 
 def problem_line(problem: xlsform.Problem, _: Translator) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.i18n import translator
+from bot.models import Draft
 from bot.vocab import Step
 from tests.test_registration import member_of, register
 
@@ -116,3 +119,44 @@ async def test_a_sticker_at_a_question_gets_a_clear_answer(bot, telegram, db):
                     "is_video": False, "type": "regular"}}})
     assert en("Please answer with the buttons or by typing text.") in user.texts()
     assert (await member_of(db, 308)).step == Step.NAME
+
+
+# ---------------------------------------------------------------- Cancel on a coordinator's form
+
+
+async def _start_form(coordinator, form: str, db, clock) -> None:
+    if form == "paper":
+        from tests.test_groups import make_group
+
+        group_id = await make_group(db, clock)
+        await coordinator.press_data(f"grpa:paper:{group_id}")
+    elif form == "consult":
+        await coordinator.command(form)
+        await coordinator.press_data("csa:new")
+    else:
+        await coordinator.command(form)
+
+
+@pytest.mark.parametrize(("form", "language"), [("newgroup", "en"), ("paper", "km"), ("consult", "km"),
+                                                ("newsurvey", "en")])
+async def test_cancel_drops_a_coordinators_form_and_a_second_press_of_it_changes_nothing(
+        bot, telegram, db, clock, form, language):
+    from tests.test_groups import coordinator_in, count
+
+    _ = translator(language)
+    coordinator = await coordinator_in(telegram, _)
+    await _start_form(coordinator, form, db, clock)
+    assert await count(db, Draft) == 1
+    form_message = coordinator.last
+    [cancel] = [b["callback_data"] for row in form_message.buttons() for b in row if b["text"] == _("Cancel")]
+
+    await coordinator.press(_("Cancel"), message=form_message)
+
+    assert coordinator.last.text == _("Cancelled. Nothing was saved.")
+    assert await count(db, Draft) == 0
+    sent = len(coordinator.messages)
+
+    await coordinator.press_data(cancel, message=form_message)  # the same Cancel, pressed again
+
+    assert telegram.callback_answers[-1]["text"] == _("This button is no longer active.")
+    assert len(coordinator.messages) == sent and coordinator.last.text == _("Cancelled. Nothing was saved.")

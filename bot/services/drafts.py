@@ -38,5 +38,7 @@ async def awaiting_input(session: AsyncSession, telegram_id: int) -> Draft | Non
         .order_by(Draft.updated_at.desc(), Draft.id.desc()).limit(1))
 
 
-async def discard(session: AsyncSession, telegram_id: int, kind: str) -> None:
-    await session.execute(delete(Draft).where(Draft.telegram_id == telegram_id, Draft.kind == kind))
+async def discard(session: AsyncSession, telegram_id: int, kind: str) -> bool:
+    """Drops the conversation of this kind; whether there was one."""
+    result = await session.execute(delete(Draft).where(Draft.telegram_id == telegram_id, Draft.kind == kind))
+    return result.rowcount > 0
