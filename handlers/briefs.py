@@ -245,18 +245,9 @@ async def _push(update: Update, context: AppContext, _: Translator, when) -> Non
 
 async def discard(update: Update, context: AppContext) -> None:
     """Throws the unfinished brief away."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
-    async with context.unit_of_work() as session:
-        draft = await drafts.get(session, update.effective_user.id, KIND)
-        if draft is not None:
-            await drafts.discard(session, update.effective_user.id, KIND)
-    if draft is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await show(update, _("The brief was discarded. Nothing was sent."))
+    if await require_coordinator(update, context) is not None:
+        await draft_input.cancel_form(update, context, KIND,
+                                      said=lambda _: _("The brief was discarded. Nothing was sent."))
 
 
 async def list_briefs(update: Update, context: AppContext) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.app import AppContext
+from bot.i18n import Translator
 from bot.models import Draft
 from bot.services import drafts
 from handlers.common import answer_stale, load_member, show, tr
@@ -38,9 +39,14 @@ async def dispatch(update: Update, context: AppContext) -> bool:
     return True
 
 
-async def cancel_form(update: Update, context: AppContext, *kinds: str) -> None:
-    """A coordinator's Cancel on an unfinished form: the form is dropped and they are told nothing was
-    saved. A Cancel left on a form already finished or dropped gets the out-of-date answer instead."""
+def _nothing_saved(_: Translator) -> str:
+    return _("Cancelled. Nothing was saved.")
+
+
+async def cancel_form(update: Update, context: AppContext, *kinds: str,
+                      said: Callable[[Translator], str] = _nothing_saved) -> None:
+    """A coordinator's Cancel (or Discard) on an unfinished form: the form is dropped and the pressed
+    message says so. A press left on a form already finished or dropped gets the out-of-date answer."""
     me = update.effective_user.id
     async with context.unit_of_work() as session:
         dropped = [await drafts.discard(session, me, kind) for kind in kinds]
@@ -49,4 +55,4 @@ async def cancel_form(update: Update, context: AppContext, *kinds: str) -> None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    await show(update, _("Cancelled. Nothing was saved."))
+    await show(update, said(_))

@@ -137,10 +137,16 @@ async def _start_form(coordinator, form: str, db, clock) -> None:
         await coordinator.command(form)
 
 
-@pytest.mark.parametrize(("form", "language"), [("newgroup", "en"), ("paper", "km"), ("consult", "km"),
-                                                ("newsurvey", "en")])
+NOTHING_SAVED = "Cancelled. Nothing was saved."
+
+
+@pytest.mark.parametrize(("form", "language", "said"), [
+    ("newgroup", "en", NOTHING_SAVED), ("paper", "km", NOTHING_SAVED), ("consult", "km", NOTHING_SAVED),
+    ("newsurvey", "en", NOTHING_SAVED), ("broadcast", "km", "The announcement was discarded. Nothing was sent."),
+    ("newbrief", "en", "The brief was discarded. Nothing was sent."),
+])
 async def test_cancel_drops_a_coordinators_form_and_a_second_press_of_it_changes_nothing(
-        bot, telegram, db, clock, form, language):
+        bot, telegram, db, clock, form, language, said):
     from tests.test_groups import coordinator_in, count
 
     _ = translator(language)
@@ -152,11 +158,11 @@ async def test_cancel_drops_a_coordinators_form_and_a_second_press_of_it_changes
 
     await coordinator.press(_("Cancel"), message=form_message)
 
-    assert coordinator.last.text == _("Cancelled. Nothing was saved.")
+    assert coordinator.last.text == _(said)
     assert await count(db, Draft) == 0
     sent = len(coordinator.messages)
 
     await coordinator.press_data(cancel, message=form_message)  # the same Cancel, pressed again
 
     assert telegram.callback_answers[-1]["text"] == _("This button is no longer active.")
-    assert len(coordinator.messages) == sent and coordinator.last.text == _("Cancelled. Nothing was saved.")
+    assert len(coordinator.messages) == sent and coordinator.last.text == _(said)
