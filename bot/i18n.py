@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime as DateTime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -89,6 +89,12 @@ def check_catalogs() -> None:
         raise CatalogError("\n".join(problems))
 
 
+@lru_cache(maxsize=4096)
+def _whole_number(value: int, language: str) -> str:
+    """Counts, positions and question numbers come back again and again: formatted once each."""
+    return format_decimal(value, locale=language)
+
+
 @dataclass(frozen=True)
 class Translator:
     """Words and formats for one language."""
@@ -106,6 +112,8 @@ class Translator:
         return _translations(self.language).ngettext(singular, plural, count)
 
     def number(self, value: float | int) -> str:
+        if type(value) is int:
+            return _whole_number(value, self.language)
         return format_decimal(value, locale=self.language)
 
     def percent(self, value: float) -> str:
