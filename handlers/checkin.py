@@ -187,31 +187,40 @@ async def _typing_allowed(update: Update, member: Member | None, _: Translator) 
     return False
 
 
-async def start_search(update: Update, context: AppContext) -> None:
-    """Asks for the name or phone number of the person to check in."""
+async def _open_venue_form(update: Update, context: AppContext, kind: str, step: str) -> tuple[str, Translator] | None:
+    """Starts a coordinator's form at the venue (the search, or a walk-in) for an event whose check-in is
+    open, dropping the other one. Returns the event's title (escaped) and the coordinator's translator,
+    or None after saying why not."""
     allowed = await require_coordinator(update, context)
     if allowed is None:
-        return
+        return None
     me, _ = allowed
     if not await _typing_allowed(update, me, _):
-        return
+        return None
     event_id = int(context.match.group(1))
     async with context.unit_of_work() as session:
         window = await checkins.coordinator_window(session, event_id, context.now())
         if window.outcome == Outcome.OPEN:
-            await drafts.discard(session, me.telegram_id, WALKIN)
-            await drafts.begin(session, me.telegram_id, SEARCH, step="query", data={"event_id": event_id},
+            await drafts.discard(session, me.telegram_id, WALKIN if kind == SEARCH else SEARCH)
+            await drafts.begin(session, me.telegram_id, kind, step=step, data={"event_id": event_id},
                                now=context.now())
     if window.outcome == Outcome.INVALID:
         await answer_stale(update, _)
-        return
+        return None
     await update.callback_query.answer()
     if window.outcome != Outcome.OPEN:
         await reply(update, refusal_text(window, _))
-        return
-    title = esc(event_text.title(window.event, _.language))
-    await reply(update, _("Type the name or phone number of the person to check in to {title}.").format(title=title),
-                keyboard([done_button(_)]))
+        return None
+    return esc(event_text.title(window.event, _.language)), _
+
+
+async def start_search(update: Update, context: AppContext) -> None:
+    """Asks for the name or phone number of the person to check in."""
+    opened = await _open_venue_form(update, context, SEARCH, "query")
+    if opened is not None:
+        title, _ = opened
+        await reply(update, _("Type the name or phone number of the person to check in to {title}.").format(
+            title=title), keyboard([done_button(_)]))
 
 
 def result_label(match: checkins.Match) -> str:
@@ -305,29 +314,11 @@ async def check_in_member(update: Update, context: AppContext) -> None:
 
 async def start_walkin(update: Update, context: AppContext) -> None:
     """Asks for the walk-in's name."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    me, _ = allowed
-    if not await _typing_allowed(update, me, _):
-        return
-    event_id = int(context.match.group(1))
-    async with context.unit_of_work() as session:
-        window = await checkins.coordinator_window(session, event_id, context.now())
-        if window.outcome == Outcome.OPEN:
-            await drafts.discard(session, me.telegram_id, SEARCH)
-            await drafts.begin(session, me.telegram_id, WALKIN, step="name", data={"event_id": event_id},
-                               now=context.now())
-    if window.outcome == Outcome.INVALID:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    if window.outcome != Outcome.OPEN:
-        await reply(update, refusal_text(window, _))
-        return
-    title = esc(event_text.title(window.event, _.language))
-    text = _("Adding a walk-in to {title}. What is the person's name? Please type it.").format(title=title)
-    await reply(update, text, keyboard([[button(_("Cancel"), "ci:done")]]))
+    opened = await _open_venue_form(update, context, WALKIN, "name")
+    if opened is not None:
+        title, _ = opened
+        text = _("Adding a walk-in to {title}. What is the person's name? Please type it.").format(title=title)
+        await reply(update, text, keyboard([[button(_("Cancel"), "ci:done")]]))
 
 
 def walkin_gender_screen(event_id: int, name: str, _: Translator) -> tuple[str, object]:
