@@ -381,6 +381,15 @@ def cancel_on_sigterm() -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
+def run_main(run: Callable[[argparse.Namespace], Awaitable[int]], args: argparse.Namespace) -> int:
+    """Runs a benchmark to its exit code; Ctrl-C (or SIGTERM, see cancel_on_sigterm) ends it with 130."""
+    try:
+        return asyncio.run(run(args))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User plus system CPU time a process has used so far, all threads (Linux only)."""
     try:

@@ -40,6 +40,7 @@ from bench._common import (  # noqa: E402
     machine_note,
     member_rows,
     press,
+    run_main,
     shows_button,
     workshop_draft,
 )
@@ -303,12 +304,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    args = parse_args(argv)
-    try:
-        return asyncio.run(run(args))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":

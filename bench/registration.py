@@ -7,7 +7,6 @@ bare python-telegram-bot echo bot driven the same way in the same run.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sqlite3
 import sys
 import tempfile
@@ -19,16 +18,15 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
-    checked_args,
-    ratio_arguments,
     APP_COMMAND,
-    ECHO_COMMAND,
     BenchTelegram,
     BotDied,
     Conversation,
+    ECHO_COMMAND,
     Exchange,
     Result,
     cancel_on_sigterm,
+    checked_args,
     client_note,
     command,
     lacks_button,
@@ -36,7 +34,9 @@ from bench._common import (  # noqa: E402
     press,
     print_failures,
     print_table,
+    ratio_arguments,
     replied_with,
+    run_main,
     run_scenario,
     shows_button,
     shows_reply_button,
@@ -187,12 +187,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    args = parse_args(argv)
-    try:
-        return asyncio.run(run(args))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ measured against a bare python-telegram-bot echo bot driven the same way in the 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sqlite3
 import sys
 import tempfile
@@ -22,17 +21,17 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
-    checked_args,
-    ratio_arguments,
     APP_COMMAND,
-    ECHO_COMMAND,
     Answered,
     BenchTelegram,
     BotDied,
     Conversation,
+    ECHO_COMMAND,
     Result,
     add_members,
+    button_delivered,
     cancel_on_sigterm,
+    checked_args,
     client_note,
     echo_conversations,
     fresh_database,
@@ -42,8 +41,9 @@ from bench._common import (  # noqa: E402
     print_failures,
     print_ratio,
     print_table,
+    ratio_arguments,
+    run_main,
     run_scenario,
-    button_delivered,
     workshop_draft,
 )
 from tests.fakebot import FakeUser  # noqa: E402
@@ -228,12 +228,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    args = parse_args(argv)
-    try:
-        return asyncio.run(run(args))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":

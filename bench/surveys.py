@@ -8,7 +8,6 @@ same run.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sqlite3
 import sys
@@ -23,18 +22,18 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
-    checked_args,
-    ratio_arguments,
     APP_COMMAND,
-    ECHO_COMMAND,
     Answered,
     BenchTelegram,
     BotDied,
     Conversation,
+    ECHO_COMMAND,
     Exchange,
     Result,
     add_members,
+    button_delivered,
     cancel_on_sigterm,
+    checked_args,
     client_note,
     echo_conversations,
     fresh_database,
@@ -45,10 +44,11 @@ from bench._common import (  # noqa: E402
     print_failures,
     print_ratio,
     print_table,
+    ratio_arguments,
+    run_main,
     run_scenario,
     shows_button,
     type_text,
-    button_delivered,
 )
 from tests.fakebot import FakeUser  # noqa: E402
 
@@ -327,12 +327,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    args = parse_args(argv)
-    try:
-        return asyncio.run(run(args))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":
