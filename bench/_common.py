@@ -720,6 +720,21 @@ def print_ratio(results: Sequence[Result], app: str, target: float, rounds: int)
     return ratio
 
 
+def exit_code(results: Sequence[Result], died: BaseException | None, problems: Sequence[str]) -> int:
+    """Reports what went wrong after the figures (a bot that died, unanswered conversations, what the
+    database holds wrongly) and returns the benchmark's exit code: 1 if anything did."""
+    failed = died is not None or bool(problems)
+    if died is not None:
+        sys.stdout.flush()
+        print(f"error: {died}", file=sys.stderr)
+    for result in results:
+        print_failures(result)
+        failed |= result.completed != result.conversations
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def print_failures(result: Result, limit: int = 5) -> None:
     """The first few conversations that did not complete."""
     if not result.failures:

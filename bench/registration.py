@@ -29,10 +29,11 @@ from bench._common import (  # noqa: E402
     checked_args,
     client_note,
     command,
+    exit_code,
     lacks_button,
     machine_note,
     press,
-    print_failures,
+    print_ratio,
     print_table,
     ratio_arguments,
     replied_with,
@@ -151,38 +152,13 @@ async def run(args: argparse.Namespace) -> int:
     if client:
         print(f"note: {client}")
     print_table(results)
-    echo = [r for r in results if r.scenario.startswith("echo") and r.rate]
-    app = [r for r in results if r.scenario.startswith("registration") and r.rate]
-    if echo and app:
-        # Over several rounds the best of each is the one least disturbed by other work.
-        ratio = max(r.rate for r in app) / max(r.rate for r in echo)
-        verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
-        best = ", best of each" if args.rounds > 1 else ""
-        print(f"ratio registration ÷ echo: {ratio:.2f}{best} (target ≥ {TARGET_RATIO:.2f}:"
-              f" {verdict})")
-        costs = ([r.cpu_per_update for r in echo if r.cpu_per_update],
-                 [r.cpu_per_update for r in app if r.cpu_per_update])
-        if all(costs):
-            # Less disturbed by other work than wall time: what the ratio would be were both
-            # bots busy all the time.
-            print(f"  the same from bot CPU per update: {min(costs[0]) / min(costs[1]):.2f}")
+    print_ratio(results, "registration", TARGET_RATIO, args.rounds)
     if registered:
         print("registered members in the SQLite file: "
               + ", ".join(str(count) for count in registered) + f" of {args.members}")
 
-    failed = died is not None
-    if died is not None:
-        sys.stdout.flush()
-        print(f"error: {died}", file=sys.stderr)
-    for result in results:
-        print_failures(result)
-        failed |= result.completed != result.conversations
-    for count in registered:
-        if count != args.members:
-            print(f"error: {args.members - count} members are not registered in the database",
-                  file=sys.stderr)
-            failed = True
-    return 1 if failed else 0
+    return exit_code(results, died, [f"{args.members - count} members are not registered in the database"
+                                     for count in registered if count != args.members])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,11 +34,11 @@ from bench._common import (  # noqa: E402
     checked_args,
     client_note,
     echo_conversations,
+    exit_code,
     fresh_database,
     know_chats,
     machine_note,
     press,
-    print_failures,
     print_ratio,
     print_table,
     ratio_arguments,
@@ -208,22 +208,12 @@ async def run(args: argparse.Namespace) -> int:
               + (" (best round)" if len(presses_per_second) > 1 else ""))
     print_ratio(results, "rsvp", TARGET_RATIO, args.rounds)
 
-    failed = died is not None
     for answers in stored:
         print(f"RSVPs in the SQLite file: {answers.members} members answered of {args.members}"
               f" ({answers.rows} rows); {answers.seated} seated, {answers.waiting} on the waiting list,"
               f" seats_taken {answers.seats_taken}")
-    if died is not None:
-        sys.stdout.flush()
-        print(f"error: {died}", file=sys.stderr)
-    for result in results:
-        print_failures(result)
-        failed |= result.completed != result.conversations
-    for answers in stored:
-        for problem in answers.problems(args.members, args.capacity):
-            print(f"error: {problem}", file=sys.stderr)
-            failed = True
-    return 1 if failed else 0
+    return exit_code(results, died, [problem for answers in stored
+                                     for problem in answers.problems(args.members, args.capacity)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,12 +36,12 @@ from bench._common import (  # noqa: E402
     checked_args,
     client_note,
     echo_conversations,
+    exit_code,
     fresh_database,
     know_chats,
     machine_note,
     press,
     press_matching,
-    print_failures,
     print_ratio,
     print_table,
     ratio_arguments,
@@ -307,22 +307,12 @@ async def run(args: argparse.Namespace) -> int:
               + " (updates/s above also counts the Start press)")
     print_ratio(results, "survey", TARGET_RATIO, args.rounds)
 
-    failed = died is not None
     for responses in stored:
         print(f"responses in the SQLite file: {responses.complete} complete of {args.members}"
               f" ({responses.responses} started), {responses.full} with all {len(QUESTIONS)} answers,"
               f" {responses.wrong} with answers other than those given")
-    if died is not None:
-        sys.stdout.flush()
-        print(f"error: {died}", file=sys.stderr)
-    for result in results:
-        print_failures(result)
-        failed |= result.completed != result.conversations
-    for responses in stored:
-        for problem in responses.problems(args.members):
-            print(f"error: {problem}", file=sys.stderr)
-            failed = True
-    return 1 if failed else 0
+    return exit_code(results, died, [problem for responses in stored
+                                     for problem in responses.problems(args.members)])
 
 
 def main(argv: list[str] | None = None) -> int:
