@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import LinkPreviewOptions, Update
 from telegram.error import BadRequest, NetworkError
@@ -26,13 +25,18 @@ from telegram.ext import (
     ExtBot,
 )
 
+from bot import cluster
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import DeliveryWorker, Limits
 from bot.http import AiohttpRequest
 from bot.i18n import Translator, translator
-from bot.services import updates
+from bot.intake import Intake
+from bot.cluster import Leadership
+from bot.ratelimit import PatientRateLimiter
+from bot import metrics
+from bot.services import inbox
 
 log = logging.getLogger("sahakor")
 
@@ -56,8 +60,10 @@ class Services:
     db: Database
     clock: Clock
     delivery: DeliveryWorker | None = None
-    # The highest update id stored when the bot started (see handlers.system.skip_duplicates).
-    handled_before_start: int = 2**63 - 1
+    intake: Intake | None = None
+    leadership: Leadership | None = None
+    # This process's name among the replicas (claims on inbox and outbox rows carry it).
+    identity: str = ""
     update_listeners: list[UpdateListener] = field(default_factory=list)
     error_listeners: list[ErrorListener] = field(default_factory=list)
 
@@ -100,19 +106,20 @@ class AppContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for the update's effects; it also records the update as handled."""
+        """One transaction for the update's effects; it also marks the update handled (a repeat rolls back)."""
         self._record_later = False
-        try:
-            async with self.services.db.session() as session:
-                yield session
-                if self.update_id is not None and not self._update_recorded and not self._record_later:
-                    await updates.record(session, self.update_id, self.now())
-        except IntegrityError:
-            if self.update_id is not None and not self._update_recorded:
-                raise DuplicateUpdate(self.update_id) from None
-            raise
-        if not self._record_later:
+        async with self.services.db.session() as session:
+            yield session
+            if self.update_id is not None and not self._update_recorded and not self._record_later:
+                if not await inbox.mark_handled(session, self.update_id, self.now()):
+                    raise DuplicateUpdate(self.update_id)
+                marking = True
+            else:
+                marking = False
+        if marking:
             self._update_recorded = True
+            if self.services.intake is not None:
+                self.services.intake.marked(self.update_id)
         self._record_later = False
 
 
@@ -173,9 +180,12 @@ class TracingUpdateProcessor(BaseUpdateProcessor):
             try:
                 await coroutine
             finally:
-                elapsed = (time.perf_counter() - started) * 1000
+                elapsed = time.perf_counter() - started
+                metrics.HANDLING_SECONDS.observe(elapsed)
                 if isinstance(update, Update):
-                    log.info("update %s handled in %.1f ms: %s", update.update_id, elapsed, describe(update))
+                    log.info("update %s handled in %.1f ms: %s", update.update_id, elapsed * 1000, describe(update))
+                    if self.services.intake is not None:
+                        await self.services.intake.finished(update.update_id)
                 for listener in self.services.update_listeners:
                     listener(update)
 
@@ -186,30 +196,6 @@ class TracingUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
-class PatientRateLimiter(AIORateLimiter):
-    """Telegram's rate limits and 429 retry_after, plus retries with backoff on network errors and 5xx."""
-
-    def __init__(self, *, retries: int, base_delay: float, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._retries = retries
-        self._base_delay = base_delay
-
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
-        attempt = 0
-        while True:
-            try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except BadRequest:
-                raise
-            except NetworkError as exc:
-                if attempt >= self._retries or endpoint == "getUpdates":
-                    raise
-                delay = self._base_delay * 2**attempt
-                log.warning("%s failed (%s); retry %d of %d in %.1f s", endpoint, exc, attempt + 1, self._retries, delay)
-                await asyncio.sleep(delay)
-                attempt += 1
-
-
 def build_application(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Application:
     """Builds the bot: handlers, rate limiting, retries, translations and the database."""
     from handlers import register_all
@@ -217,6 +203,7 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
     from handlers.system import on_shutdown, on_startup, on_stop
 
     services = Services(settings=settings, db=db or Database(settings.database_url), clock=clock or Clock())
+    services.identity = cluster.identity()
     delivery_bot = DeliveryWorker.make_bot(settings.token, settings.api_base_url, settings.api_file_url)
     services.delivery = DeliveryWorker(
         services.db, delivery_bot, services.clock,
@@ -247,12 +234,15 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
         # Replies to members and mass sends share Telegram's overall limit: each reply sent makes the outbox
         # wait one interval more, so replies never have to wait behind a broadcast.
         .request(AiohttpRequest(connection_pool_size=64, on_send=services.delivery.pacer.make_room))
-        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 10))
+        # Updates come through the inbox (bot.intake), not python-telegram-bot's updater.
+        .updater(None)
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .build()
     )
     application.bot_data["services"] = services
+    services.intake = Intake(application, services.db, identity=services.identity, lease_seconds=settings.lease_seconds,
+                             sweep_interval=settings.inbox_sweep_interval)
     register_all(application)
     return application

@@ -11,27 +11,46 @@ from bot.config import ConfigError, load_settings
 
 
 def _run(args: argparse.Namespace) -> int:
-    from telegram.error import InvalidToken
+    import asyncio
+
+    from telegram.error import InvalidToken, NetworkError
 
     from bot import logs
-    from bot.app import ALLOWED_UPDATES, build_application
-    from bot.db import migrate
+    from bot.app import build_application
+    from bot.cluster import AlreadyRunning, SqliteLock
+    from bot.config import check_webhook
+    from bot.db import is_sqlite, migrate
     from bot.i18n import check_catalogs
+    from bot.runner import serve
 
     settings = load_settings()
+    if args.webhook:
+        check_webhook(settings)
     logs.setup(settings.log_level, settings.token)
     check_catalogs()
-    migrate(settings.database_url)
-    application = build_application(settings)
-    # Modules, handlers and settings live as long as the process: keeping the cyclic garbage collector
-    # off them makes its full passes cheap (they were a third of the outbox worker's time at 100,000 rows).
-    gc.freeze()
+    lock = SqliteLock(settings.database_url) if is_sqlite(settings.database_url) else None
     try:
-        # A 20 ms pause between polls lets a busy bot take updates in batches instead of one request each.
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=settings.poll_timeout, poll_interval=0.02)
-    except InvalidToken:
-        print("Telegram rejected TELEGRAM_BOT_TOKEN. Check the token @BotFather gave you.", file=sys.stderr)
+        if lock is not None:
+            lock.acquire()
+        migrate(settings.database_url)
+        application = build_application(settings)
+        # Modules, handlers and settings live as long as the process: keeping the cyclic garbage collector
+        # off them makes its full passes cheap (they were a third of the outbox worker's time at 100,000 rows).
+        gc.freeze()
+        asyncio.run(serve(application, webhook=args.webhook))
+    except AlreadyRunning as exc:
+        print(f"sahakor: {exc}", file=sys.stderr)
         return 2
+    except InvalidToken:
+        print("sahakor: Telegram rejected TELEGRAM_BOT_TOKEN. Check the token @BotFather gave you.", file=sys.stderr)
+        return 2
+    except NetworkError as exc:
+        print(f"sahakor: cannot reach Telegram at {settings.api_base_url} ({exc}). Check the network "
+              "connection and TELEGRAM_API_BASE_URL.", file=sys.stderr)
+        return 3
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 
@@ -64,7 +83,10 @@ def _catalogs(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sahakor", description="Sahakor, the network's Telegram bot.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling); migrates the database first").set_defaults(func=_run)
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook); migrates the database first")
+    run.add_argument("--webhook", action="store_true",
+                     help="take updates by webhook (WEBHOOK_URL, WEBHOOK_LISTEN, WEBHOOK_PORT, WEBHOOK_SECRET)")
+    run.set_defaults(func=_run)
     migrate = commands.add_parser("migrate", help="bring the database to the latest schema")
     migrate.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
     migrate.set_defaults(func=_migrate)

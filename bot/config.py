@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,6 +40,19 @@ class Settings:
     poll_timeout: int = 10
     # Updates handled at once; each member's own updates are still handled one at a time, in order.
     concurrent_updates: int = 32
+    # Webhook mode (`sahakor run --webhook`): Telegram posts updates to WEBHOOK_URL; the bot listens on
+    # WEBHOOK_LISTEN:WEBHOOK_PORT at that URL's path (behind a reverse proxy that ends TLS).
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_secret: str = ""
+    # How long a process's claim on an update or an outbox message holds without being renewed: a process
+    # that dies has its work taken over by another after this long (PostgreSQL replicas).
+    lease_seconds: float = 30.0
+    # How often a process that is not the leader tries to become it (the leader runs the scheduled jobs).
+    leader_check_interval: float = 5.0
+    # How often each process looks for updates no live process holds (left by one that died).
+    inbox_sweep_interval: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.api_file_url:
@@ -97,7 +111,24 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
         rate_overall_per_second=_float(env, "SEND_RATE_PER_SECOND", 30.0),
         concurrent_updates=max(1, int(_float(env, "CONCURRENT_UPDATES", 32))),
+        webhook_url=env.get("WEBHOOK_URL", "").strip(),
+        webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
+        webhook_port=int(_float(env, "WEBHOOK_PORT", 8080)),
+        webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
+        lease_seconds=max(1.0, _float(env, "LEASE_SECONDS", 30.0)),
+        leader_check_interval=max(0.1, _float(env, "LEADER_CHECK_SECONDS", 5.0)),
+        inbox_sweep_interval=max(0.05, _float(env, "INBOX_SWEEP_SECONDS", 1.0)),
     )
+
+
+def check_webhook(settings: Settings) -> None:
+    """Webhook mode needs a public HTTPS URL and a secret Telegram will send back with every update."""
+    if not settings.webhook_url:
+        raise ConfigError("WEBHOOK_URL is not set: the public HTTPS address Telegram posts updates to, "
+                          "e.g. https://bot.example.org/telegram (see README, 'Running with a webhook').")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", settings.webhook_secret):
+        raise ConfigError("WEBHOOK_SECRET must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                          "(Telegram sends it back in a header with every update).")
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:

@@ -8,7 +8,7 @@ from telegram.ext import Application
 def register_all(app: Application) -> None:
     """Adds every handler.
 
-    Group -1 drops updates that were already handled. In group 0 the first matching handler wins, so
+    Repeated updates never get here (the inbox drops them). In group 0 the first matching handler wins, so
     commands and buttons come first and the catch-alls for typed text and unknown buttons come last.
     """
     from handlers import (

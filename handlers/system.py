@@ -1,4 +1,4 @@
-"""Plumbing every update goes through: duplicates, blocked chats, errors, start-up."""
+"""Plumbing every update goes through: blocked chats, errors, start-up, and the leader's housekeeping."""
 
 from __future__ import annotations
 
@@ -8,37 +8,25 @@ from datetime import timedelta
 
 from telegram import ChatMember, Update
 from telegram.error import Forbidden
-from telegram.ext import Application, ApplicationHandlerStop, ChatMemberHandler, TypeHandler
+from telegram.ext import Application, ChatMemberHandler
 
 from bot.app import AppContext, DuplicateUpdate, Services, describe
-from bot.services import coordinators, members, updates
+from bot.http import OutcomeUnknown
+from bot.services import coordinators, inbox, members
 from handlers import menus
 
 log = logging.getLogger("sahakor")
 
 StartupHook = Callable[[Application], Awaitable[None]]
 _STARTUP_HOOKS: list[StartupHook] = []
+_PRUNE_JOB = "system:prune_updates"
 
 
 def on_start(hook: StartupHook) -> StartupHook:
-    """Registers a coroutine run once the bot is up (e.g. to rebuild scheduled jobs from their rows)."""
+    """Registers a coroutine the leader runs when it takes the lead (e.g. to rebuild scheduled jobs from their
+    rows and do the work that fell due while no process led)."""
     _STARTUP_HOOKS.append(hook)
     return hook
-
-
-async def skip_duplicates(update: Update, context: AppContext) -> None:
-    """Stops an update Telegram delivered again after it was already acted on.
-
-    Update ids only grow, so an id above the highest one stored when the bot started is new and needs
-    no lookup; the unit of work's insert of the id still refuses a repeat that slips through.
-    """
-    services: Services = context.services
-    if update.update_id > services.handled_before_start:
-        return
-    async with services.db.session() as session:
-        if await updates.seen(session, update.update_id):
-            log.info("update %s already handled; skipped", update.update_id)
-            raise ApplicationHandlerStop
 
 
 async def chat_member_changed(update: Update, context: AppContext) -> None:
@@ -64,7 +52,16 @@ async def on_error(update: object, context: AppContext) -> None:
         async with services.db.session() as session:
             await members.set_reachable(session, user_id, False, services.clock.now())
         return
+    if isinstance(error, OutcomeUnknown):
+        # A reply whose answer was lost may well have arrived (bot.ratelimit does not send it again): handling
+        # the update again could only repeat it. The member's next press or message finds them where they are.
+        log.warning("update %s (%s): %s", getattr(update, "update_id", None), describe(update), error)
+        for listener in services.error_listeners:
+            listener(update, error)
+        return
     update_id = update.update_id if isinstance(update, Update) else None
+    if update_id is not None and services.intake is not None:
+        services.intake.failed(update_id)
     log.error("error handling update %s (%s): %s: %s", update_id, describe(update), type(error).__name__, error,
               exc_info=error)
     for listener in services.error_listeners:
@@ -72,32 +69,34 @@ async def on_error(update: object, context: AppContext) -> None:
 
 
 async def prune_updates(context: AppContext) -> None:
-    """Forgets update ids older than Telegram could ever redeliver."""
+    """Forgets handled updates older than Telegram could ever deliver again."""
     async with context.services.db.session() as session:
-        removed = await updates.prune(session, context.services.clock.now())
+        removed = await inbox.prune(session, context.services.clock.now())
     if removed:
-        log.info("pruned %d old update ids", removed)
+        log.info("pruned %d old updates from the inbox", removed)
 
 
 async def on_startup(application: Application) -> None:
-    """Sets the command menus and the daily housekeeping job."""
+    """Sets the command menus and starts the delivery worker."""
     services: Services = application.bot_data["services"]
-    async with services.db.session() as session:
-        services.handled_before_start = await updates.highest(session)
     await menus.set_default_menus(application.bot)
     async with services.db.session() as session:
         ids = await coordinators.all_ids(session, services.settings.coordinator_ids)
         languages = {i: (m.language if (m := await members.get(session, i)) else "en") for i in ids}
     for telegram_id in ids:
         await menus.set_chat_menu(application.bot, telegram_id, languages[telegram_id], coordinator=True)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(prune_updates, interval=timedelta(days=1), first=timedelta(minutes=5),
-                                            name="system:prune_updates")
     if services.delivery is not None:
         await services.delivery.start()
+    log.info("Sahakor is up as @%s", application.bot.username)
+
+
+async def run_leader_hooks(application: Application) -> None:
+    """On taking the lead: the daily housekeeping job, then each feature's scheduled work rebuilt from its rows."""
+    if application.job_queue is not None and not application.job_queue.get_jobs_by_name(_PRUNE_JOB):
+        application.job_queue.run_repeating(prune_updates, interval=timedelta(days=1), first=timedelta(minutes=5),
+                                            name=_PRUNE_JOB)
     for hook in _STARTUP_HOOKS:
         await hook(application)
-    log.info("Sahakor is up as @%s", application.bot.username)
 
 
 async def on_stop(application: Application) -> None:
@@ -114,6 +113,5 @@ async def on_shutdown(application: Application) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(TypeHandler(Update, skip_duplicates), group=-1)
     app.add_handler(ChatMemberHandler(chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import build_application
+from bot.runner import Runner
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import Database, migrate
@@ -94,8 +95,10 @@ async def telegram() -> FakeTelegram:
 class BotRunner:
     """Runs the real application against the fake server with the real polling loop; can restart it."""
 
-    def __init__(self, server: FakeTelegram, db: Database, clock: FrozenClock, settings: Settings) -> None:
+    def __init__(self, server: FakeTelegram, db: Database, clock: FrozenClock, settings: Settings, *,
+                 webhook: bool = False) -> None:
         self.server = server
+        self.webhook = webhook
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -126,17 +129,11 @@ class BotRunner:
         services = self.app.bot_data["services"]
         services.update_listeners.append(self._on_update)
         services.error_listeners.append(lambda _update, error: self.errors.append(error))
-        await self.app.initialize()
-        await self.app.post_init(self.app)
-        await self.app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
-        await self.app.start()
+        self.runner = Runner(self.app, webhook=self.webhook, poll_timeout=1, poll_pause=0)
+        await self.runner.start()
 
     async def stop(self) -> None:
-        await self.app.updater.stop()
-        await self.app.stop()
-        await self.app.post_stop(self.app)
-        await self.app.shutdown()
-        await self.app.post_shutdown(self.app)
+        await self.runner.stop()
 
     async def restart(self) -> None:
         await self.stop()

@@ -88,11 +88,15 @@ def test_plain_sqlite_urls_run_in_the_loop_and_named_drivers_are_kept():
 
 async def test_a_unit_of_work_that_only_looked_leaves_the_update_to_the_one_that_acts(bot, db):
     from bot.app import AppContext, DuplicateUpdate
-    from bot.services import updates
+    from bot.models import InboxUpdate
+    from bot.services import inbox
+
+    async with db.session() as session:
+        await inbox.store(session, [text_update(4242, 501).to_dict()], NOW)
 
     async def seen() -> bool:
         async with db.session() as session:
-            return await updates.seen(session, 4242)
+            return await session.scalar(select(InboxUpdate.handled_at).where(InboxUpdate.update_id == 4242)) is not None
 
     context = AppContext(bot.app)
     context.update_id = 4242

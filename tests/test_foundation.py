@@ -64,7 +64,7 @@ def test_migrate_command_creates_the_sqlite_database(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     engine = create_engine(f"sqlite:///{tmp_path}/data/bot.sqlite3")
-    assert {"member", "coordinator", "processed_update", "alembic_version"} <= set(inspect(engine).get_table_names())
+    assert {"member", "coordinator", "inbox_update", "send_budget", "alembic_version"} <= set(inspect(engine).get_table_names())
     engine.dispose()
 
 

@@ -6,7 +6,8 @@ from bot.models.delivery import Delivery, OutboxMessage
 from bot.models.drafts import Draft
 from bot.models.events import CheckIn, Event, Reminder, Rsvp
 from bot.models.groups import Consultation, ConsultationInput, ConsultationTheme, GroupInterest, WorkingGroup
-from bot.models.members import Coordinator, CoordinatorInvite, Member, ProcessedUpdate
+from bot.models.intake import InboxUpdate, SendBudget
+from bot.models.members import Coordinator, CoordinatorInvite, Member
 from bot.models.surveys import Poll, PollMessage, PollVote, Survey, SurveyAnswer, SurveyResponse
 
 __all__ = [
@@ -24,11 +25,12 @@ __all__ = [
     "Draft",
     "Event",
     "GroupInterest",
+    "InboxUpdate",
     "Member",
     "OutboxMessage",
-    "ProcessedUpdate",
     "Reminder",
     "Rsvp",
+    "SendBudget",
     "Poll",
     "PollMessage",
     "PollVote",

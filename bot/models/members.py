@@ -1,4 +1,4 @@
-"""Members, coordinators, and the update ids already handled."""
+"""Members and coordinators."""
 
 from __future__ import annotations
 
@@ -58,12 +58,3 @@ class CoordinatorInvite(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_by: Mapped[int | None] = mapped_column(BigInteger)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class ProcessedUpdate(Base):
-    """Telegram update ids already acted on, so a redelivered update has its effect once."""
-
-    __tablename__ = "processed_update"
-
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
