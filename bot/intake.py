@@ -94,7 +94,7 @@ class Intake:
             self._tell_listeners_of_repeats(raws, rows)
         if len(rows) < new:
             self._backlog = True
-        await self._dispatch(rows)
+        await self._dispatch(rows, {raw["update_id"]: raw for raw in raws})
         return new
 
     def _tell_listeners_of_repeats(self, raws: list[dict], rows: list[inbox.Row]) -> None:
@@ -107,12 +107,13 @@ class Intake:
                 for listener in services.update_listeners:
                     listener(update)
 
-    async def _dispatch(self, rows: list[inbox.Row]) -> None:
+    async def _dispatch(self, rows: list[inbox.Row], received: dict[int, dict] | None = None) -> None:
         for row in rows:
             if row.update_id in self._in_hand:
                 continue  # claimed again by a sweep while still in this process's hands
             try:
-                update = Update.de_json(row.raw(), self.application.bot)
+                raw = received.get(row.update_id) if received else None
+                update = Update.de_json(raw if raw is not None else row.raw(), self.application.bot)
             except Exception:  # a body Telegram would never send: set aside rather than block its sender
                 log.exception("update %s cannot be read; set aside", row.update_id)
                 async with self.db.session() as session:

@@ -66,3 +66,58 @@ async def wait_until(telegram: FakeTelegram, check: Callable[[], Awaitable[bool]
                 pass
 
     await asyncio.wait_for(loop(), timeout)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RoundRobinProxy:
+    """A load balancer in front of webhook replicas: each request goes to the next replica that answers."""
+
+    def __init__(self, backends: list[int]) -> None:
+        self.backends = backends
+        self.port = free_port()
+        self.forwarded: dict[int, int] = {port: 0 for port in backends}
+        self._next = 0
+        self._runner = None
+        self._session = None
+
+    async def start(self) -> RoundRobinProxy:
+        import aiohttp
+        from aiohttp import web
+
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_route("*", "/{path:.*}", self._forward)
+        self._session = aiohttp.ClientSession()
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+        await self._session.close()
+
+    async def _forward(self, request):
+        import aiohttp
+        from aiohttp import web
+
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        for _ in range(len(self.backends)):
+            port = self.backends[self._next % len(self.backends)]
+            self._next += 1
+            try:
+                async with self._session.request(request.method, f"http://127.0.0.1:{port}{request.path_qs}",
+                                                 data=body, headers=headers) as response:
+                    self.forwarded[port] += 1
+                    return web.Response(status=response.status, body=await response.read())
+            except aiohttp.ClientConnectionError:
+                continue  # that replica is down: the next one takes it, as a load balancer's health check would
+        return web.Response(status=502, text="no replica answered")

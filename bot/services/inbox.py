@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.models import InboxUpdate
 
@@ -57,55 +56,68 @@ class Row:
 
 
 def _insert(session: AsyncSession):
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(InboxUpdate)
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(InboxUpdate.__table__)
 
 
 async def store(session: AsyncSession, raws: list[dict], now: datetime) -> int:
     """Stores new updates; a repeat of one stored within the window is left out. Returns how many were new."""
     if not raws:
         return 0
-    ids = [raw["update_id"] for raw in raws]
-    # The same id seen long ago is a different update: the old row gives way.
-    await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(ids),
-                                                    InboxUpdate.received_at < now - REPEAT_WINDOW))
-    rows = [{"update_id": raw["update_id"], "sender": sender_of(raw), "payload": json.dumps(raw, ensure_ascii=False),
-             "received_at": now, "attempts": 0} for raw in {raw["update_id"]: raw for raw in raws}.values()]
-    result = await session.execute(
-        _insert(session).values(rows).on_conflict_do_nothing(index_elements=["update_id"]).returning(InboxUpdate.id))
-    return len(result.all())
+    rows = {raw["update_id"]: {"update_id": raw["update_id"], "sender": sender_of(raw), "received_at": now,
+                               "payload": json.dumps(raw, ensure_ascii=False), "attempts": 0} for raw in raws}
+    stored = await _insert_new(session, list(rows.values()))
+    if len(stored) < len(rows):
+        # The same id seen long ago is a different update (ids restart after a quiet week): the old row gives way.
+        clashing = [update_id for update_id in rows if update_id not in stored]
+        result = await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(clashing),
+                                                                  InboxUpdate.received_at < now - REPEAT_WINDOW))
+        if result.rowcount:
+            stored |= await _insert_new(session, [rows[update_id] for update_id in clashing])
+    return len(stored)
+
+
+async def _insert_new(session: AsyncSession, rows: list[dict]) -> set[int]:
+    result = await session.execute(_insert(session).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+                                   .returning(InboxUpdate.__table__.c.update_id))
+    return set(result.scalars())
+
+
+_TABLE = InboxUpdate.__table__
+_EARLIER = _TABLE.alias("earlier")
 
 
 def _claimable(wall: float):
-    return and_(InboxUpdate.handled_at.is_(None),
-                or_(InboxUpdate.lease_until.is_(None), InboxUpdate.lease_until < wall))
+    return and_(_TABLE.c.handled_at.is_(None), or_(_TABLE.c.lease_until.is_(None), _TABLE.c.lease_until < wall))
 
 
 async def claim(session: AsyncSession, *, me: str, wall: float, lease: float, limit: int,
                 skip_locked: bool) -> list[Row]:
     """Claims waiting rows whose sender has nothing earlier waiting, with that sender's later rows; oldest first."""
-    earlier = aliased(InboxUpdate)
-    heads = (select(InboxUpdate.id, InboxUpdate.sender).where(
+    table = _TABLE
+    heads = (select(table.c.id, table.c.sender).where(
         _claimable(wall),
-        ~exists().where(earlier.sender == InboxUpdate.sender, earlier.handled_at.is_(None), earlier.id < InboxUpdate.id),
-    ).order_by(InboxUpdate.id).limit(limit))
+        ~exists().where(_EARLIER.c.sender == table.c.sender, _EARLIER.c.handled_at.is_(None),
+                        _EARLIER.c.id < table.c.id),
+    ).order_by(table.c.id).limit(limit))
     if skip_locked:
-        heads = heads.with_for_update(skip_locked=True, of=InboxUpdate)
+        heads = heads.with_for_update(skip_locked=True, of=table)
     found = (await session.execute(heads)).all()
     if not found:
         return []
     head_ids = [row.id for row in found]
     senders = sorted({row.sender for row in found if row.sender is not None})
-    chosen = InboxUpdate.id.in_(head_ids)
+    chosen = table.c.id.in_(head_ids)
     if senders:
-        chosen = or_(chosen, and_(InboxUpdate.sender.in_(senders), InboxUpdate.id > min(head_ids)))
+        chosen = or_(chosen, and_(table.c.sender.in_(senders), table.c.id > min(head_ids)))
     result = await session.execute(
-        update(InboxUpdate).where(chosen, _claimable(wall))
-        .values(claimed_by=me, lease_until=wall + lease, attempts=InboxUpdate.attempts + 1)
-        .returning(InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.payload))
+        update(table).where(chosen, _claimable(wall))
+        .values(claimed_by=me, lease_until=wall + lease, attempts=table.c.attempts + 1)
+        .returning(table.c.id, table.c.update_id, table.c.payload))
     return sorted((Row(*row) for row in result), key=lambda r: r.id)
 
 
-_MARK = (update(InboxUpdate).where(InboxUpdate.update_id == bindparam("uid"), InboxUpdate.handled_at.is_(None))
+# Core statements on the table (no ORM bookkeeping): this one runs for every update.
+_MARK = (update(_TABLE).where(_TABLE.c.update_id == bindparam("uid"), _TABLE.c.handled_at.is_(None))
          .values(handled_at=bindparam("at"), lease_until=None))
 
 
