@@ -23,6 +23,29 @@ SENDING_METHODS = frozenset({
     "sendSticker", "sendLocation", "sendVenue", "sendContact", "sendPoll", "sendMediaGroup", "copyMessage",
     "forwardMessage",
 })
+# Methods whose repeat makes a second something (a message, an invite link): one must never be sent again
+# after its answer was lost, since Telegram may well have acted on it.
+CREATING_METHODS = SENDING_METHODS | frozenset({
+    "sendDice", "sendInvoice", "sendPaidMedia", "sendVideoNote", "copyMessages", "forwardMessages",
+    "createChatInviteLink", "createChatSubscriptionInviteLink", "exportChatInviteLink", "createInvoiceLink",
+    "createForumTopic",
+})
+
+
+class NotSent(NetworkError):
+    """The request never reached Telegram (no connection could be made): sending it again is safe."""
+
+
+class OutcomeUnknown(NetworkError):
+    """The request may have reached Telegram, but its answer was lost: Telegram may or may not have acted on it."""
+
+
+class ConnectTimedOut(TimedOut, NotSent):
+    """No connection to Telegram within the connect timeout."""
+
+
+class AnswerTimedOut(TimedOut, OutcomeUnknown):
+    """The request went out but Telegram's answer did not come in time."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -80,10 +103,15 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise ConnectTimedOut("Timed out connecting to Telegram") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise NotSent(f"aiohttp.{type(exc).__name__}: {exc}") from exc
         except (TimeoutError, asyncio.TimeoutError) as exc:
-            raise TimedOut from exc
+            raise AnswerTimedOut("Timed out waiting for Telegram's answer") from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            # The connection broke (or the answer was cut short) after the request was written, or while it was.
+            raise OutcomeUnknown(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
     @staticmethod
     def _body(request_data: RequestData | None, files) -> aiohttp.FormData | bytes | None:

@@ -70,6 +70,8 @@ class PatientRateLimiter(AIORateLimiter):
                 raise
             except NetworkError as exc:
                 if may_have_happened(exc) and not safe_to_repeat(endpoint):
+                    if endpoint == ANSWER_PRESS:
+                        raise
                     raise type(exc)(f"{endpoint} may have reached Telegram; not sent again, which could only "
                                     f"repeat it ({exc})") from exc
                 if endpoint == "getUpdates" or attempt >= self._retries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from zoneinfo import ZoneInfo
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -27,6 +28,8 @@ from bot.vocab import (
 )
 from handlers import deeplinks, drafts, menus
 from handlers.common import answer_stale, button, keyboard, load_member, pairs, reply, show, tr
+
+log = logging.getLogger("sahakor")
 
 PROVINCES_PER_PAGE = 10
 # Members see dates in Cambodia's time; events carry their own zone.
@@ -268,6 +271,31 @@ def invalid_text(reason: str, step: Step | None, _: Translator) -> str:
     return _(INVALID_REASONS[reason]).format(limit=_.number(limit))
 
 
+# The screens of registration in the order they come.
+ORDER = (Step.CONSENT, *PROFILE_STEPS, Step.SUMMARY)
+
+
+def moved_past(member: Member | None, step: Step) -> bool:
+    """Whether the member has answered the `step` screen and gone on: a press of its buttons then comes from
+    a screen whose next question never reached them, not from someone else's or a made-up button."""
+    if member is None or member.consented_at is None:
+        return False
+    if member.registered_at is not None or member.editing:
+        return True  # a question reopened from the summary comes after the summary
+    return member.step in ORDER and ORDER.index(Step(member.step)) > ORDER.index(step)
+
+
+async def stale_press(update: Update, member: Member | None, step: Step) -> None:
+    """A button of a screen the member already answered shows them the screen they are on now; any other
+    button no longer in use says so."""
+    if not moved_past(member, step):
+        await answer_stale(update, tr(member, update))
+        return
+    log.info("user %s pressed a button of the %s screen again; shown the one they are on", member.telegram_id, step)
+    await update.callback_query.answer()
+    await show_current(update, member)
+
+
 # ---------------------------------------------------------------- handlers
 
 
@@ -307,7 +335,8 @@ async def choose_language(update: Update, context: AppContext) -> None:
         if member is None:
             member, _created = await members.start(session, telegram_id=update.effective_user.id, payload=None,
                                                    now=context.now())
-        was_choosing = member.step == Step.LANGUAGE
+        # A second press of the first screen (the consent screen it brought never arrived) is a first one too.
+        was_choosing = member.step in (Step.LANGUAGE, Step.CONSENT)
         await members.choose_language(session, member, code, context.now())
     _ = translator(member.language)
     await query.answer(_("Language: {language}").format(language=LANGUAGE_NAMES[code]))
@@ -349,7 +378,7 @@ async def consent(update: Update, context: AppContext) -> None:
                 await members.forget(session, member)
     _ = tr(member, update)
     if stale:
-        await answer_stale(update, _)
+        await stale_press(update, member, Step.CONSENT)
         return
     await query.answer()
     if agreed:
@@ -377,11 +406,17 @@ async def _report_answer(update: Update, member: Member | None, step: Step, erro
     """Says why an answer was refused, or shows the next question."""
     _ = tr(member, update)
     query = update.callback_query
+    if error == "stale" and query is not None:
+        await stale_press(update, member, step)
+        return
     if error is not None:
         if query is not None:
-            await query.answer(invalid_text(error, step, _), show_alert=error != "stale")
+            await query.answer(invalid_text(error, step, _), show_alert=True)
         else:
-            await reply(update, invalid_text(error, step, _))
+            # The text says to use the buttons, so the phone question's come with it: the member may be typing
+            # an earlier answer again because the phone question never reached them.
+            markup = phone_screen(member, _)[1] if step == Step.PHONE else None
+            await reply(update, invalid_text(error, step, _), markup)
         return
     if query is not None:
         await query.answer()
@@ -421,7 +456,7 @@ async def province_page(update: Update, context: AppContext) -> None:
     member = await load_member(context, update.effective_user.id)
     _ = tr(member, update)
     if member is None or member.step != Step.PROVINCE:
-        await answer_stale(update, _)
+        await stale_press(update, member, Step.PROVINCE)
         return
     await update.callback_query.answer()
     await show(update, *province_screen(member, _, int(context.match.group(1))))
@@ -441,7 +476,7 @@ async def edit_field(update: Update, context: AppContext) -> None:
             error = exc.reason
     _ = tr(member, update)
     if error:
-        await answer_stale(update, _)
+        await stale_press(update, member, Step.SUMMARY)
         return
     await update.callback_query.answer()
     text, markup = screen_for(member, update, _)
@@ -463,7 +498,9 @@ async def keep_field(update: Update, context: AppContext) -> None:
     _ = tr(member, update)
     if not ok:
         if update.callback_query:
-            await answer_stale(update, _)
+            # Keep belongs to a question reopened from the summary: back at the summary (or registered), the
+            # member has gone past it.
+            await stale_press(update, member, PROFILE_STEPS[-1])
         return
     if update.callback_query:
         await update.callback_query.answer()
@@ -480,15 +517,25 @@ async def confirm(update: Update, context: AppContext) -> None:
         stale = member is None or member.step != Step.SUMMARY or member.registered_at is not None
         if not stale:
             payload = await members.confirm(session, member, context.now())
-    _ = tr(member, update)
+    if stale and member is not None and member.registered_at is not None and not member.editing:
+        # Registered already: the welcome of the first press never reached them.
+        await update.callback_query.answer()
+        await welcome(update, context, member)
+        return
     if stale:
-        await answer_stale(update, _)
+        await stale_press(update, member, Step.SUMMARY)
         return
     await update.callback_query.answer()
-    await show(update, _("Welcome, {name}! You are now registered.").format(name=esc(member.name)) + "\n\n" + help_text(_))
-    await menus.refresh_for(context, member)
+    await welcome(update, context, member)
     if payload:
         await deeplinks.dispatch(update, context, member, payload)
+
+
+async def welcome(update: Update, context: AppContext, member: Member) -> None:
+    """Welcomes a newly registered member with what they can do, and sets their menu."""
+    _ = translator(member.language)
+    await show(update, _("Welcome, {name}! You are now registered.").format(name=esc(member.name)) + "\n\n" + help_text(_))
+    await menus.refresh_for(context, member)
 
 
 def _typed_answer(member: Member, text: str) -> tuple[Step, str | None] | None:

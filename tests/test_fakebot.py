@@ -468,3 +468,42 @@ async def test_standalone_server_prints_url_and_stops_on_sigterm():
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 10) == 0
+
+
+async def _chaos_run(server, api, calls: int) -> list[str]:
+    """Sends `calls` messages under chaos; what the bot saw of each: ok, 5xx or dropped."""
+    seen = []
+    for i in range(calls):
+        try:
+            await api.send_message(USER, f"m{i}")
+            seen.append("ok")
+        except NetworkError as err:
+            seen.append("5xx" if "Server Error" in str(err) or "Bad Gateway" in str(err) else "dropped")
+    return seen
+
+
+async def test_chaos_fails_a_seeded_share_of_calls_and_drops_half_after_processing(server, api, user):
+    server.chaos(error_rate=0.2, drop_rate=0.2, seed=7)
+    seen = await _chaos_run(server, api, 200)
+    chaos = server.stats["chaos"]
+    assert seen.count("5xx") == chaos["5xx"] == server.stats["outcomes"]["5xx"]
+    assert seen.count("dropped") == chaos["dropped_before"] + chaos["dropped_after"] == server.stats["outcomes"]["dropped"]
+    assert 20 <= chaos["5xx"] <= 60 and 10 <= chaos["dropped_before"] <= 35 and 10 <= chaos["dropped_after"] <= 35
+    # A 5xx or a drop before processing sends nothing; a drop after it delivers the message all the same.
+    assert len(user.messages) == seen.count("ok") + chaos["dropped_after"]
+    assert (await api.get_me()).username == "sahakor_test_bot"  # getMe is left alone
+    assert server.stats["methods"]["getMe"]["ok"] >= 1
+
+    # The same seed fails the same calls; chaos(0, 0) ends it.
+    server.chaos(0.2, 0.2, seed=7)
+    assert await _chaos_run(server, api, 200) == seen
+    server.chaos(0, 0)
+    assert await _chaos_run(server, api, 50) == ["ok"] * 50
+
+
+async def test_chaos_can_be_limited_to_some_methods(server, api, user):
+    server.chaos(error_rate=1.0, drop_rate=0, methods=["editMessageText"])
+    sent = await api.send_message(USER, "fine")
+    with pytest.raises(NetworkError):
+        await api.edit_message_text("changed", chat_id=USER, message_id=sent.message_id)
+    assert user.texts() == ["fine"] and server.stats["chaos"]["5xx"] == 1

@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import math
+import random
 import re
 import time
 from collections import deque
@@ -412,6 +413,16 @@ class _Fault:
     processed: bool = False  # drop only the answer, after the call took effect
 
 
+@dataclass
+class _Chaos:
+    """Random failures for a share of all calls (see FakeTelegram.chaos)."""
+
+    error_rate: float
+    drop_rate: float
+    rng: random.Random
+    methods: frozenset[str] | None  # lower-case method names; None: all but getUpdates and getMe
+
+
 class _Bucket:
     """Token bucket allowing `rate` events per second with a burst of one second's worth."""
 
@@ -489,6 +500,7 @@ class FakeTelegram:
         self._open_queries: set[str] = set()
         self._callback_seq = 0
         self._faults: dict[str, deque[_Fault]] = {}
+        self._chaos: _Chaos | None = None
         self._polls: dict[str, dict] = {}  # poll id -> the Poll object of a sent poll
         self._poll_votes: dict[str, dict[int, list[int]]] = {}  # poll id -> user -> chosen options
         # Group chats: chat -> user id -> ChatMember object (the bot's own status included).
@@ -501,6 +513,12 @@ class FakeTelegram:
         self._next_update_id = 1
         self._allowed_updates: frozenset[str] | None = None  # None = Telegram's default
         self._updates_event = asyncio.Event()
+        # A webhook set by the bot: pushed updates are posted to it, one at a time and in order, until it
+        # answers 200 (as Telegram does); each attempt is logged as (update_id, HTTP status or error).
+        self.webhook: dict | None = None
+        self.webhook_attempts: list[tuple[int, int | str]] = []
+        self.webhook_retry_delay = 0.05
+        self._webhook_task: asyncio.Task | None = None
         self._poll_seq = 0
         self._waiting_polls = 0
 
@@ -516,6 +534,7 @@ class FakeTelegram:
         for name, handler in (
             ("getMe", self._get_me), ("getUpdates", self._get_updates),
             ("deleteWebhook", self._delete_webhook), ("getWebhookInfo", self._get_webhook_info),
+            ("setWebhook", self._set_webhook),
             ("setMyCommands", self._set_my_commands), ("getMyCommands", self._get_my_commands),
             ("deleteMyCommands", self._delete_my_commands), ("sendMessage", self._send_message),
             ("editMessageText", self._edit_message_text),
@@ -569,6 +588,7 @@ class FakeTelegram:
         """Release pending long polls and shut the server down."""
         self._closing = True
         self._wake_pollers()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -759,7 +779,8 @@ class FakeTelegram:
         """Zero the per-method and per-outcome counters and sent_count."""
         self.sent_count = 0
         self.stats.clear()
-        self.stats.update({"requests": 0, "outcomes": dict.fromkeys(OUTCOMES, 0), "methods": {}})
+        self.stats.update({"requests": 0, "outcomes": dict.fromkeys(OUTCOMES, 0), "methods": {},
+                           "chaos": {"5xx": 0, "dropped_before": 0, "dropped_after": 0}})
 
     def _count(self, method: str, outcome: str) -> None:
         """Add one call with that outcome to the stats."""
@@ -795,6 +816,42 @@ class FakeTelegram:
         fault = _Fault(drop=True, processed=processed)
         self._faults.setdefault(method.lower(), deque()).extend([fault] * count)
 
+    def chaos(self, error_rate: float, drop_rate: float, *, seed: int = 1,
+              methods: list[str] | None = None) -> None:
+        """Make a random share of calls fail, as a flaky network and an overloaded Telegram do.
+
+        A share `error_rate` of calls is answered 500 or 502 without taking effect; a share `drop_rate`
+        has its connection closed without an answer, half of them after the call took effect (the
+        answer lost) and half before. Calls injected with fail_next/drop_next go first. `methods`
+        limits it to those methods (by default all but getUpdates and getMe). The choices come from
+        a generator seeded with `seed`; they are counted in stats["chaos"]. chaos(0, 0) ends it.
+        """
+        if error_rate <= 0 and drop_rate <= 0:
+            self._chaos = None
+            return
+        names = frozenset(m.lower() for m in methods) if methods is not None else None
+        self._chaos = _Chaos(error_rate, drop_rate, random.Random(seed), names)
+
+    def _chaos_fault(self, method: str) -> _Fault | None:
+        """The random failure chaos() picks for this call, if any."""
+        chaos = self._chaos
+        if chaos is None:
+            return None
+        name = method.lower()
+        if name not in chaos.methods if chaos.methods is not None else name in ("getupdates", "getme"):
+            return None
+        draw = chaos.rng.random()
+        if draw < chaos.error_rate:
+            self.stats["chaos"]["5xx"] += 1
+            if chaos.rng.random() < 0.5:
+                return _Fault(status=500, description="Internal Server Error")
+            return _Fault(status=502, description="Bad Gateway")
+        if draw < chaos.error_rate + chaos.drop_rate:
+            processed = chaos.rng.random() < 0.5
+            self.stats["chaos"]["dropped_after" if processed else "dropped_before"] += 1
+            return _Fault(drop=True, processed=processed)
+        return None
+
     # ---- HTTP layer ------------------------------------------------------------------------
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
@@ -823,7 +880,7 @@ class FakeTelegram:
                         params: dict) -> web.StreamResponse:
         """Run a method (or an injected fault) and turn the outcome into a response."""
         faults = self._faults.get(name.lower())
-        fault = faults.popleft() if faults else None
+        fault = faults.popleft() if faults else self._chaos_fault(name)
         if fault is not None and fault.drop and not fault.processed:
             return self._drop(request, name)
         try:
@@ -1181,6 +1238,9 @@ class FakeTelegram:
         allowed = params.get("allowed_updates")
         if isinstance(allowed, list):
             self._allowed_updates = frozenset(allowed) if allowed else None
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         self._confirm(offset)
 
         # A newer getUpdates ends an older one that is still waiting, as on Telegram.
@@ -1251,7 +1311,11 @@ class FakeTelegram:
         return batch
 
     def _delete_webhook(self, params: dict) -> bool:
-        """deleteWebhook (there is never a webhook; drop_pending_updates honoured)."""
+        """deleteWebhook (drop_pending_updates honoured)."""
+        self.webhook = None
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            self._webhook_task = None
         if params.get("drop_pending_updates"):
             self._updates.clear()
             self._delivered.clear()
@@ -1259,8 +1323,67 @@ class FakeTelegram:
 
     def _get_webhook_info(self, params: dict) -> dict:
         """getWebhookInfo."""
-        return {"url": "", "has_custom_certificate": False,
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
                 "pending_update_count": len(self._updates)}
+
+    def _set_webhook(self, params: dict) -> bool:
+        """setWebhook: from now on updates are posted to the URL, with the secret in a header."""
+        url = params.get("url") or ""
+        if not url:
+            return self._delete_webhook(params)
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad("Bad Request: secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        self.webhook = {"url": url, "secret_token": secret, "max_connections": params.get("max_connections", 40)}
+        self._wake_pollers()
+        if self._webhook_task is None:
+            self._webhook_task = asyncio.get_running_loop().create_task(self._post_updates())
+        return True
+
+    async def _post_updates(self) -> None:
+        """Posts queued updates to the webhook in order; an update leaves the queue when it answers 200."""
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            while self.webhook is not None and not self._closing:
+                if not self._deliverable():
+                    event = self._updates_event
+                    await event.wait()
+                    continue
+                update = self._updates[0]
+                status = await self._post_one(session, update)
+                self.webhook_attempts.append((update["update_id"], status))
+                self._notify()
+                if status == 200:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                else:
+                    await asyncio.sleep(self.webhook_retry_delay)
+
+    async def _post_one(self, session, update: dict) -> int | str:
+        import aiohttp
+
+        headers = {"Content-Type": "application/json"}
+        if self.webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+        try:
+            async with session.post(self.webhook["url"], data=json.dumps(update), headers=headers,
+                                    timeout=aiohttp.ClientTimeout(total=10)) as response:
+                return response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return type(exc).__name__
+
+    async def _stop_webhook(self) -> None:
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            try:
+                await self._webhook_task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._webhook_task = None
 
     @staticmethod
     def _scope_key(scope: Any, language_code: Any) -> tuple:
