@@ -28,7 +28,7 @@ from telegram.ext import (
 from bot import cluster
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, is_sqlite
 from bot.delivery import DeliveryWorker, Limits
 from bot.http import AiohttpRequest
 from bot.i18n import Translator, translator
@@ -210,6 +210,9 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
         Limits(per_second=settings.rate_overall_per_second or None),
         on_progress=make_progress_hook(services.db, delivery_bot),
         progress_interval=settings.progress_interval,
+        identity=services.identity, lease_seconds=settings.lease_seconds,
+        # One process per SQLite file (bot.cluster.SqliteLock): whatever a crash left in flight is its own.
+        sole_process=is_sqlite(settings.database_url),
     )
     application = (
         ApplicationBuilder()

@@ -7,6 +7,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.db import Database
+from bot.delivery import Call
 from bot.i18n import Translator, translator
 from bot.models import Delivery
 from bot.services import outbox
@@ -43,9 +44,13 @@ def render(progress: Progress, _: Translator, *, final: bool) -> str:
 
 
 def make_progress_hook(db: Database, bot: Bot):
-    """Builds the worker's progress callback: it edits the coordinator's status message at most every few seconds."""
+    """Builds the worker's progress callback: it edits the coordinator's status message at most every few seconds.
 
-    async def report(delivery_id: int, final: bool) -> None:
+    Every request goes through the worker's `call`, so it is paced with the mass sends and retried: a 429
+    delays the delivery report, never drops it.
+    """
+
+    async def report(delivery_id: int, final: bool, call: Call) -> None:
         async with db.session() as session:
             delivery = await session.get(Delivery, delivery_id)
             if delivery is None or delivery.status_chat_id is None:
@@ -54,13 +59,14 @@ def make_progress_hook(db: Database, bot: Bot):
         text = render(progress, translator(delivery.status_language), final=final)
         if delivery.status_message_id is not None:
             try:
-                await bot.edit_message_text(text, chat_id=delivery.status_chat_id,
-                                            message_id=delivery.status_message_id, parse_mode=ParseMode.HTML)
+                await call(lambda: bot.edit_message_text(text, chat_id=delivery.status_chat_id,
+                                                         message_id=delivery.status_message_id,
+                                                         parse_mode=ParseMode.HTML))
                 return
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():
                     return
-        message = await bot.send_message(delivery.status_chat_id, text, parse_mode=ParseMode.HTML)
+        message = await call(lambda: bot.send_message(delivery.status_chat_id, text, parse_mode=ParseMode.HTML))
         async with db.session() as session:
             stored = await session.get(Delivery, delivery_id)
             stored.status_message_id = message.message_id

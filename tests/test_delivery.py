@@ -186,8 +186,9 @@ async def test_a_clean_stop_mid_delivery_finishes_what_is_in_flight_and_nothing_
 
 
 def _bot_process(telegram, db_url: str, env_extra: dict) -> subprocess.Popen:
+    # A short lease: on PostgreSQL the bot started after a SIGKILL waits for the dead one's lease to run out.
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_BASE_URL=telegram.base_url,
-               DATABASE_URL=db_url, LOG_LEVEL="WARNING", **env_extra)
+               DATABASE_URL=db_url, LOG_LEVEL="WARNING", LEASE_SECONDS="2", **env_extra)
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
 
@@ -255,7 +256,7 @@ async def test_a_delivery_with_no_one_to_send_to_is_done_at_once(db, clock):
     assert await delivery_status(db, delivery.id) == "done"
 
 
-async def test_replies_sent_meanwhile_push_the_next_mass_send_back_one_interval_each(monkeypatch):
+async def test_replies_sent_meanwhile_push_the_next_mass_send_back_one_interval_each():
     from bot import delivery
 
     clock = [100.0]
@@ -265,9 +266,7 @@ async def test_replies_sent_meanwhile_push_the_next_mass_send_back_one_interval_
         slept.append(round(seconds, 3))
         clock[0] += seconds
 
-    monkeypatch.setattr(delivery.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(delivery.asyncio, "sleep", sleep)
-    pacer = delivery.Pacer(10.0)  # one mass send every 0.1 s
+    pacer = delivery.Pacer(10.0, monotonic=lambda: clock[0], sleep=sleep)  # one mass send every 0.1 s
     await pacer.wait()
     assert slept == []
     pacer.make_room()
@@ -278,7 +277,7 @@ async def test_replies_sent_meanwhile_push_the_next_mass_send_back_one_interval_
         pacer.make_room()  # a flood of replies delays mass sends by 5 s at most
     await pacer.wait()
     assert slept[-1] == 5.0
-    unlimited = delivery.Pacer(None)
+    unlimited = delivery.Pacer(None, monotonic=lambda: clock[0], sleep=sleep)
     unlimited.make_room()
     await unlimited.wait()
     assert len(slept) == 2

@@ -2,7 +2,9 @@
 
 Rows are written in the caller's transaction, so a broadcast (or invitation, or reminder) and its
 messages are stored together or not at all. The worker claims rows in small windows; a row in
-`sending` is in flight, which bounds what a crash can send twice.
+`sending` is in flight, which bounds what a crash can send twice. Several processes may send from one
+database: each claim carries a lease the sender renews while its window is in flight, and a row whose lease
+ran out (its sender died) is taken back by whoever claims next.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, insert, literal, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Delivery, Member, OutboxMessage, UTCDateTime
@@ -78,20 +80,47 @@ class Claimed:
     attempts: int
 
 
-async def claim(session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool) -> list[Claimed]:
-    """Marks up to `limit` due rows as in flight and returns them, oldest first."""
-    due = (select(OutboxMessage.id)
-           .where(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
-           .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit))
-    if skip_locked:
-        # Several bot processes may share one PostgreSQL database: each claims different rows.
-        due = due.with_for_update(skip_locked=True)
-    ids = list(await session.scalars(due))
+@dataclass(frozen=True)
+class Lease:
+    """Who claims rows, the wall-clock moment it is now and the moment its claim ends unless renewed
+    (seconds since the epoch: several processes, so no process's monotonic clock will do)."""
+
+    holder: str
+    now: float
+    until: float
+
+
+def _lapsed(now: float):
+    """Rows in flight whose lease ran out (or that never had one): the process sending them is gone."""
+    return and_(OutboxMessage.status == SENDING,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now))
+
+
+async def claim(session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool,
+                lease: Lease | None = None) -> list[Claimed]:
+    """Marks up to `limit` due rows as in flight and returns them, oldest first.
+
+    With a lease, rows whose sender died mid-window (their lease ran out) are taken back first; claiming
+    one counts as another attempt.
+    """
+    ids: list[int] = []
+    if lease is not None:
+        ids += await _lock_ids(session, select(OutboxMessage.id).where(_lapsed(lease.now))
+                               .order_by(OutboxMessage.id).limit(limit), skip_locked)
+    if len(ids) < limit:
+        ids += await _lock_ids(session, select(OutboxMessage.id)
+                               .where(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
+                               .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit - len(ids)),
+                               skip_locked)
     if not ids:
         return []
+    claimable = OutboxMessage.status == PENDING
+    values = dict(status=SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+    if lease is not None:
+        claimable = or_(claimable, _lapsed(lease.now))
+        values.update(claimed_by=lease.holder, lease_until=lease.until)
     result = await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
-        .values(status=SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), claimable).values(**values)
         .returning(OutboxMessage.id, OutboxMessage.delivery_id, OutboxMessage.chat_id, OutboxMessage.language,
                    OutboxMessage.attempts))
     claimed = [Claimed(*row) for row in result]
@@ -101,10 +130,38 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, skip_locked
     return sorted(claimed, key=lambda c: c.id)
 
 
-async def recover(session: AsyncSession, now: datetime) -> int:
-    """After a crash: rows left in flight go back to the queue (they may have gone out once already)."""
-    result = await session.execute(update(OutboxMessage).where(OutboxMessage.status == SENDING)
-                                   .values(status=PENDING, due_at=now))
+async def _lock_ids(session: AsyncSession, query: Select, skip_locked: bool) -> list[int]:
+    if skip_locked:
+        # Several bot processes may share one PostgreSQL database: each claims different rows.
+        query = query.with_for_update(skip_locked=True)
+    return list(await session.scalars(query))
+
+
+async def renew(session: AsyncSession, ids: list[int], lease: Lease) -> int:
+    """Extends the holder's lease on rows it still has in flight; returns how many it still holds."""
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING,
+                                    OutboxMessage.claimed_by == lease.holder)
+        .values(lease_until=lease.until).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+async def recover(session: AsyncSession, now: datetime, *, wall: float | None = None,
+                  holder: str | None = None) -> int:
+    """At start: rows left in flight go back to the queue (they may have gone out once already).
+
+    Without `wall` (one process owns the database) that is every row in flight. With it, only rows whose
+    lease ran out by `wall`, or that `holder` (this process, under the same name before a restart) claimed:
+    rows another live process holds are left to it.
+    """
+    stuck = OutboxMessage.status == SENDING
+    if wall is not None:
+        stuck = _lapsed(wall)
+        if holder is not None:
+            stuck = or_(stuck, and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_by == holder))
+    result = await session.execute(update(OutboxMessage).where(stuck)
+                                   .values(status=PENDING, due_at=now, claimed_by=None, lease_until=None)
+                                   .execution_options(synchronize_session=False))
     return result.rowcount
 
 
@@ -120,28 +177,43 @@ class Outcome:
     poll_id: str | None = None
 
 
-async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
-    """Writes the outcome of a window of sends, and marks blocked members unreachable, in one transaction."""
+async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime, *, holder: str | None = None) -> None:
+    """Writes the outcome of a window of sends, and marks blocked members unreachable, in one transaction.
+
+    With `holder`, only rows it still holds are written: a row another process took over after this one's
+    lease ran out keeps that process's outcome.
+    """
     if not outcomes:
         return
+    table = OutboxMessage.__table__
     values = []
     for o in outcomes:
-        row = {"id": o.id, "status": o.status, "error": (o.error or None) and o.error[:200],
-               "telegram_message_id": o.telegram_message_id, "sent_at": now if o.status == SENT else None}
+        row = {"row_id": o.id, "status": o.status, "error": (o.error or None) and o.error[:200],
+               "telegram_message_id": o.telegram_message_id, "sent_at": now if o.status == SENT else None,
+               "lease_until": None}
         if o.status == PENDING:
             row["due_at"] = o.retry_at or now
         values.append(row)
     for keys in {tuple(sorted(v)) for v in values}:
-        await session.execute(update(OutboxMessage), [v for v in values if tuple(sorted(v)) == keys])
+        statement = update(table).where(table.c.id == bindparam("row_id"))
+        if holder is not None:
+            statement = statement.where(table.c.status == SENDING, table.c.claimed_by == holder)
+        await session.execute(statement.values({k: bindparam(k) for k in keys if k != "row_id"}),
+                              [v for v in values if tuple(sorted(v)) == keys])
     blocked = sorted({o.chat_id for o in outcomes if o.status == BLOCKED})
     if blocked:
         await session.execute(update(Member).where(Member.telegram_id.in_(blocked)).values(reachable=False, updated_at=now))
 
 
 async def finish_done(session: AsyncSession, delivery_ids: set[int], now: datetime) -> list[int]:
-    """Marks deliveries with nothing left to send as done; returns their ids."""
+    """Marks deliveries with nothing left to send as done; returns their ids.
+
+    Each delivery's row is locked first, so two processes finishing its last rows at once do not both miss
+    (each seeing the other's rows still in flight) or both report the end.
+    """
     done = []
     for delivery_id in sorted(delivery_ids):
+        await session.execute(select(Delivery.id).where(Delivery.id == delivery_id).with_for_update())
         # One index probe per delivery, however many of its rows are already sent.
         unsent = select(OutboxMessage.id).where(OutboxMessage.delivery_id == delivery_id,
                                                 OutboxMessage.status.in_((PENDING, SENDING))).limit(1)
