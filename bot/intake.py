@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError, TimedOut
@@ -27,13 +27,16 @@ from bot.services import inbox
 
 log = logging.getLogger("sahakor.intake")
 
+# Shows a member where they are after a crash cut off the reply to their last update (see Intake.resume_hooks).
+ResumeHook = Callable[[Update], Awaitable[bool]]
+
 
 class Intake:
     """Stores updates before they are confirmed and hands each to the handlers once, each sender's in order."""
 
     def __init__(self, application: Application, db: Database, *, identity: str, lease_seconds: float = 30.0,
                  sole_process: bool | None = None, sweep_interval: float = 1.0, batch: int = 100,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time, finish_delay: float = 0.05) -> None:
         self.application = application
         self.db = db
         self.identity = identity
@@ -50,6 +53,12 @@ class Intake:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._last_renewal = 0.0
+        # Updates whose handlers are done, written as finished together a moment later (one statement).
+        self._to_finish: list[int] = []
+        self._finish_delay = finish_delay
+        self._flusher: asyncio.Task | None = None
+        # Features add these: each may show a member the screen they are on, returning whether it did.
+        self.resume_hooks: list[ResumeHook] = []
 
     @property
     def clock(self):
@@ -74,6 +83,9 @@ class Intake:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._flusher is not None:
+            await self._flusher
+        await self._flush()
         if self._in_hand:
             async with self.db.session() as session:
                 await inbox.release_mine(session, me=self.identity)
@@ -133,14 +145,16 @@ class Intake:
 
     async def finished(self, update_id: int) -> None:
         """After the handlers: an update that wrote nothing is marked handled; one that failed is tried again
-        later (a few times at most)."""
+        later (a few times at most); the others are written as finished shortly."""
         marked = self._in_hand.get(update_id)
         failed = update_id in self._failed
         self._failed.discard(update_id)
         if marked is None:
             return
         try:
-            if not marked:
+            if marked:
+                self._finish_soon(update_id)
+            else:
                 async with self.db.session() as session:
                     if failed:
                         set_aside = await inbox.release(session, update_id, wall=self.wall(),
@@ -149,6 +163,7 @@ class Intake:
                             log.error("update %s failed %d times; set aside", update_id, inbox.MAX_ATTEMPTS)
                     else:
                         await inbox.mark_handled(session, update_id, self.clock.now())
+                        await inbox.finish(session, [update_id], self.clock.now())
         finally:
             del self._in_hand[update_id]
         metrics.UPDATES_HANDLED.inc()
@@ -156,6 +171,31 @@ class Intake:
             metrics.UPDATES_FAILED.inc()
         if self._backlog or failed:
             self._wake.set()
+
+    def _finish_soon(self, update_id: int) -> None:
+        self._to_finish.append(update_id)
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush_later(), name="inbox-finish")
+
+    async def _flush_later(self) -> None:
+        try:
+            await asyncio.sleep(self._finish_delay)
+            await self._flush()
+        finally:
+            self._flusher = None
+
+    async def _flush(self) -> None:
+        """Writes the finished marks gathered so far (a crash before this only means a member is shown the
+        screen they are on once more)."""
+        done, self._to_finish = self._to_finish, []
+        if not done:
+            return
+        try:
+            async with self.db.session() as session:
+                await inbox.finish(session, done, self.clock.now())
+        except Exception:
+            log.exception("recording %d finished updates failed; trying again", len(done))
+            self._to_finish.extend(done)
 
     async def sweep(self) -> int:
         """Renews this process's claims and takes waiting updates no live process holds; returns how many."""
@@ -167,8 +207,32 @@ class Intake:
             rows = await inbox.claim(session, me=self.identity, wall=wall, lease=self.lease, limit=self.batch,
                                      skip_locked=self._skip_locked)
             self._backlog = len(rows) == self.batch or await inbox.any_waiting(session, wall=wall)
+            cut_off = await inbox.claim_cut_off(session, me=self.identity, wall=wall, lease=self.lease,
+                                                limit=self.batch, skip_locked=self._skip_locked)
+        if cut_off:
+            await self._resume(cut_off)
         await self._dispatch(rows)
         return len(rows)
+
+    async def _resume(self, rows: list[inbox.Row]) -> None:
+        """Updates whose effects a dead process committed without finishing its handler: each member is shown
+        the screen they are on, once, as their reply may never have gone out."""
+        shown = set()
+        for row in rows:
+            try:
+                update = Update.de_json(row.raw(), self.application.bot)
+                sender = update.effective_user.id if update.effective_user else None
+                if sender is not None and sender not in shown:
+                    for hook in self.resume_hooks:
+                        if await hook(update):
+                            shown.add(sender)
+                            break
+            except Exception:
+                log.exception("showing the member of update %s where they are failed", row.update_id)
+        async with self.db.session() as session:
+            await inbox.finish(session, [row.update_id for row in rows], self.clock.now())
+        if shown:
+            log.warning("%d members whose last reply a crash may have cut off were shown where they are", len(shown))
 
     async def _sweep_loop(self) -> None:
         while True:

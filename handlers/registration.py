@@ -621,7 +621,28 @@ async def on_other_message(update: Update, context: AppContext) -> None:
         await reply(update, _("I did not understand that. Send /help to see what I can do."))
 
 
+def resume_hook(app: Application):
+    """After a crash cut off the reply to a member's last update: a member still registering is sent the
+    question they are on (the answer they gave is kept)."""
+    services = app.bot_data["services"]
+
+    async def resume(update: Update) -> bool:
+        chat = update.effective_chat
+        if update.effective_user is None or chat is None or chat.type != "private":
+            return False
+        async with services.db.session() as session:
+            member = await members.get(session, update.effective_user.id)
+        if member is None or member.registered_at is not None or member.step is None:
+            return False
+        text, markup = screen_for(member, update, translator(member.language))
+        await app.bot.send_message(chat.id, text, reply_markup=markup)
+        return True
+
+    return resume
+
+
 def register(app: Application) -> None:
+    app.bot_data["services"].intake.resume_hooks.append(resume_hook(app))
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", start, filters=private))
     app.add_handler(CommandHandler("language", language_menu, filters=private))

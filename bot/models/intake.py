@@ -20,6 +20,8 @@ class InboxUpdate(Base):
         # "Is an earlier update of this sender still waiting?", asked when claiming.
         Index("ix_inbox_update_sender_handled", "sender", "handled_at", "id"),
         Index("ix_inbox_update_handled_id", "handled_at", "id"),
+        # Updates whose handler may not have finished talking to the member (its process died after the commit).
+        Index("ix_inbox_update_finished_id", "finished_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -28,7 +30,10 @@ class InboxUpdate(Base):
     sender: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When its effects were committed, and when its handler finished (replies sent); a row handled and not
+    # finished when its claim runs out was cut off by a crash, and the member is shown where they are.
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Which process is handling it, and until when its claim holds (seconds since the epoch, wall clock).
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[float | None] = mapped_column(Float)

@@ -118,13 +118,39 @@ async def claim(session: AsyncSession, *, me: str, wall: float, lease: float, li
 
 # Core statements on the table (no ORM bookkeeping): this one runs for every update.
 _MARK = (update(_TABLE).where(_TABLE.c.update_id == bindparam("uid"), _TABLE.c.handled_at.is_(None))
-         .values(handled_at=bindparam("at"), lease_until=None))
+         .values(handled_at=bindparam("at")))
 
 
 async def mark_handled(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Marks the update handled, in the transaction of its effects; False if it already was (a repeat)."""
     result = await session.execute(_MARK, {"uid": update_id, "at": now})
     return result.rowcount == 1
+
+
+async def finish(session: AsyncSession, update_ids: list[int], now: datetime) -> None:
+    """The handlers of these updates are done (their replies sent or given up): their claims end."""
+    if update_ids:
+        await session.execute(update(_TABLE).where(_TABLE.c.update_id.in_(update_ids))
+                              .values(finished_at=now, claimed_by=None, lease_until=None))
+
+
+async def claim_cut_off(session: AsyncSession, *, me: str, wall: float, lease: float, limit: int,
+                        skip_locked: bool) -> list[Row]:
+    """Claims updates whose effects were committed by a process that died before its handler finished
+    (so its reply may never have gone out)."""
+    table = _TABLE
+    found = (select(table.c.id).where(table.c.handled_at.is_not(None), table.c.finished_at.is_(None),
+                                      or_(table.c.lease_until.is_(None), table.c.lease_until < wall))
+             .order_by(table.c.id).limit(limit))
+    if skip_locked:
+        found = found.with_for_update(skip_locked=True, of=table)
+    ids = list(await session.scalars(found))
+    if not ids:
+        return []
+    result = await session.execute(update(table).where(table.c.id.in_(ids))
+                                   .values(claimed_by=me, lease_until=wall + lease)
+                                   .returning(table.c.id, table.c.update_id, table.c.payload))
+    return sorted((Row(*row) for row in result), key=lambda r: r.id)
 
 
 async def release(session: AsyncSession, update_id: int, *, wall: float, retry_in: float, now: datetime) -> bool:
@@ -136,6 +162,7 @@ async def release(session: AsyncSession, update_id: int, *, wall: float, retry_i
         return False
     if attempts >= MAX_ATTEMPTS:
         await mark_handled(session, update_id, now)
+        await finish(session, [update_id], now)
         return True
     await session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id)
                           .values(claimed_by=None, lease_until=wall + retry_in))
@@ -144,16 +171,15 @@ async def release(session: AsyncSession, update_id: int, *, wall: float, retry_i
 
 async def renew(session: AsyncSession, *, me: str, lease_until: float) -> int:
     """Extends this process's claims on the rows it still works on."""
-    result = await session.execute(update(InboxUpdate).where(InboxUpdate.claimed_by == me,
-                                                             InboxUpdate.handled_at.is_(None))
+    result = await session.execute(update(_TABLE).where(_TABLE.c.claimed_by == me, _TABLE.c.finished_at.is_(None))
                                    .values(lease_until=lease_until))
     return result.rowcount
 
 
 async def reclaim_all(session: AsyncSession) -> int:
     """For the only process there can be (SQLite): claims left by an earlier run end now."""
-    result = await session.execute(update(InboxUpdate).where(InboxUpdate.handled_at.is_(None),
-                                                             InboxUpdate.claimed_by.is_not(None))
+    result = await session.execute(update(_TABLE).where(_TABLE.c.finished_at.is_(None),
+                                                        _TABLE.c.claimed_by.is_not(None))
                                    .values(claimed_by=None, lease_until=None))
     return result.rowcount
 
@@ -180,8 +206,7 @@ async def prune(session: AsyncSession, now: datetime) -> int:
 
 async def release_mine(session: AsyncSession, *, me: str) -> int:
     """On a clean stop: this process's claims on updates not yet handled end, for another to take at once."""
-    result = await session.execute(update(InboxUpdate).where(InboxUpdate.claimed_by == me,
-                                                             InboxUpdate.handled_at.is_(None))
+    result = await session.execute(update(_TABLE).where(_TABLE.c.claimed_by == me, _TABLE.c.handled_at.is_(None))
                                    .values(claimed_by=None, lease_until=None))
     return result.rowcount
 

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column('payload', sa.Text(), nullable=False),
         sa.Column('received_at', UTCDateTime(), nullable=False),
         sa.Column('handled_at', UTCDateTime(), nullable=True),
+        sa.Column('finished_at', UTCDateTime(), nullable=True),
         sa.Column('claimed_by', sa.String(length=64), nullable=True),
         sa.Column('lease_until', sa.Float(), nullable=True),
         sa.Column('attempts', sa.Integer(), nullable=False),
@@ -36,6 +37,7 @@ def upgrade() -> None:
         batch_op.create_index('uq_inbox_update_update_id', ['update_id'], unique=True)
         batch_op.create_index('ix_inbox_update_sender_handled', ['sender', 'handled_at', 'id'], unique=False)
         batch_op.create_index('ix_inbox_update_handled_id', ['handled_at', 'id'], unique=False)
+        batch_op.create_index('ix_inbox_update_finished_id', ['finished_at', 'id'], unique=False)
     budget = op.create_table(
         'send_budget',
         sa.Column('name', sa.String(length=32), nullable=False),
