@@ -441,6 +441,15 @@ class _Bucket:
         return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
 
 
+def _sender(update: dict) -> int | None:
+    """Whose update it is (the user, else the chat): Telegram posts one chat's updates in order."""
+    for key, body in update.items():
+        if key != "update_id" and isinstance(body, dict):
+            person = body.get("from") or body.get("user") or body.get("chat") or {}
+            return person.get("id")
+    return None
+
+
 def _update_type(update: dict) -> str:
     """The kind of an Update (the one key besides update_id)."""
     for key in update:
@@ -1344,24 +1353,59 @@ class FakeTelegram:
         return True
 
     async def _post_updates(self) -> None:
-        """Posts queued updates to the webhook in order; an update leaves the queue when it answers 200."""
+        """Posts queued updates to the webhook, up to max_connections at once but one chat's at a time and in
+        order (as Telegram does); an update leaves the queue when the webhook answers 200, else it is retried."""
         import aiohttp
 
-        async with aiohttp.ClientSession() as session:
+        busy: set = set()  # senders with an update being posted
+        tasks: set[asyncio.Task] = set()
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             while self.webhook is not None and not self._closing:
-                if not self._deliverable():
+                limit = max(1, int(self.webhook.get("max_connections") or 40))
+                for update in [u for u in self._updates if not self._allowed(u)]:
+                    self._updates.remove(update)
+                    self.filtered_update_ids.append(update["update_id"])
+                ready = [u for u in self._updates if _sender(u) not in busy] if len(tasks) < limit else []
+                started = False
+                for update in ready:
+                    sender = _sender(update)
+                    if sender in busy or len(tasks) >= limit:
+                        continue
+                    # An earlier update of the same sender waits in the queue: keep the order.
+                    if any(u is not update and _sender(u) == sender for u in self._earlier(update)):
+                        continue
+                    busy.add(sender)
+                    task = asyncio.get_running_loop().create_task(self._post_and_settle(session, update, busy))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    started = True
+                if not started:
                     event = self._updates_event
-                    await event.wait()
-                    continue
-                update = self._updates[0]
-                status = await self._post_one(session, update)
-                self.webhook_attempts.append((update["update_id"], status))
-                self._notify()
-                if status == 200:
-                    if self._updates and self._updates[0] is update:
-                        self._updates.popleft()
-                else:
-                    await asyncio.sleep(self.webhook_retry_delay)
+                    waiters = [asyncio.ensure_future(event.wait()), *tasks]
+                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                    waiters[0].cancel()
+            for task in tasks:
+                task.cancel()
+
+    def _earlier(self, update: dict):
+        for queued in self._updates:
+            if queued is update:
+                return
+            yield queued
+
+    async def _post_and_settle(self, session, update: dict, busy: set) -> None:
+        status = await self._post_one(session, update)
+        self.webhook_attempts.append((update["update_id"], status))
+        if status == 200:
+            try:
+                self._updates.remove(update)
+            except ValueError:
+                pass
+        else:
+            await asyncio.sleep(self.webhook_retry_delay)
+        busy.discard(_sender(update))
+        self._wake_pollers()
+        self._notify()
 
     async def _post_one(self, session, update: dict) -> int | str:
         import aiohttp
