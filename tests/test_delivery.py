@@ -67,7 +67,10 @@ async def wait_done(bot, db, delivery_id: int, timeout: float = 20.0) -> None:
     async def loop() -> None:
         while await delivery_status(db, delivery_id) not in ("done", "cancelled"):
             async with worker.window_done:
-                await worker.window_done.wait()
+                try:  # a window may end between the look and the wait: look again soon regardless
+                    await asyncio.wait_for(worker.window_done.wait(), 0.5)
+                except TimeoutError:
+                    pass
 
     await asyncio.wait_for(loop(), timeout)
 
