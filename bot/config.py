@@ -53,6 +53,8 @@ class Settings:
     leader_check_interval: float = 5.0
     # How often each process looks for updates no live process holds (left by one that died).
     inbox_sweep_interval: float = 1.0
+    # How often the leader rebuilds the scheduled jobs from their rows (work planned by other processes).
+    jobs_resync_interval: float = 30.0
 
     def __post_init__(self) -> None:
         if not self.api_file_url:
@@ -118,6 +120,7 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         lease_seconds=max(1.0, _float(env, "LEASE_SECONDS", 30.0)),
         leader_check_interval=max(0.1, _float(env, "LEADER_CHECK_SECONDS", 5.0)),
         inbox_sweep_interval=max(0.05, _float(env, "INBOX_SWEEP_SECONDS", 1.0)),
+        jobs_resync_interval=max(1.0, _float(env, "JOBS_RESYNC_SECONDS", 30.0)),
     )
 
 

@@ -20,6 +20,7 @@ log = logging.getLogger("sahakor")
 StartupHook = Callable[[Application], Awaitable[None]]
 _STARTUP_HOOKS: list[StartupHook] = []
 _PRUNE_JOB = "system:prune_updates"
+_RESYNC_JOB = "system:resync"
 
 
 def on_start(hook: StartupHook) -> StartupHook:
@@ -91,12 +92,28 @@ async def on_startup(application: Application) -> None:
 
 
 async def run_leader_hooks(application: Application) -> None:
-    """On taking the lead: the daily housekeeping job, then each feature's scheduled work rebuilt from its rows."""
-    if application.job_queue is not None and not application.job_queue.get_jobs_by_name(_PRUNE_JOB):
-        application.job_queue.run_repeating(prune_updates, interval=timedelta(days=1), first=timedelta(minutes=5),
-                                            name=_PRUNE_JOB)
+    """On taking the lead: the daily housekeeping job, then each feature's scheduled work rebuilt from its rows,
+    and again every little while, so work planned by another process (an event published there, say) gets
+    its job here in time."""
+    queue = application.job_queue
+    if queue is not None and not queue.get_jobs_by_name(_PRUNE_JOB):
+        queue.run_repeating(prune_updates, interval=timedelta(days=1), first=timedelta(minutes=5), name=_PRUNE_JOB)
+        interval = application.bot_data["services"].settings.jobs_resync_interval
+        queue.run_repeating(resync, interval=interval, first=interval, name=_RESYNC_JOB)
+    await rebuild(application)
+
+
+async def rebuild(application: Application) -> None:
+    """Each feature's scheduled work rebuilt from its rows (what fell due is done now, the rest scheduled)."""
     for hook in _STARTUP_HOOKS:
-        await hook(application)
+        try:
+            await hook(application)
+        except Exception:  # one feature's trouble must not keep the others' jobs from being scheduled
+            log.exception("rebuilding the jobs of %s failed", getattr(hook, "__module__", hook))
+
+
+async def resync(context: AppContext) -> None:
+    await rebuild(context.application)
 
 
 async def on_stop(application: Application) -> None:
