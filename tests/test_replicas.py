@@ -51,7 +51,7 @@ class Replicas:
                 self.telegram, self.db_url, "--webhook", WEBHOOK_URL=url, WEBHOOK_PORT=str(port),
                 WEBHOOK_SECRET=SECRET, SEND_RATE_PER_SECOND=str(RATE), LEASE_SECONDS="2", LEADER_CHECK_SECONDS="0.5",
                 INBOX_SWEEP_SECONDS="0.2").start()
-        await asyncio.wait_for(self._all_healthy(), 60)
+        await asyncio.wait_for(self._all_healthy(), 120)
 
     async def _all_healthy(self) -> None:
         while True:
