@@ -17,13 +17,11 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from babel.dates import format_skeleton, format_timedelta
-from babel.numbers import format_decimal
 from telegram import InputFile, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import charts, exports, xlsform
+from bot import charts, exports, resources, xlsform
 from bot.app import AppContext, Services
 from bot.event_text import title as event_title
 from bot.event_text import when as event_when
@@ -54,11 +52,10 @@ from handlers.common import (
 log = logging.getLogger("sahakor.surveys")
 
 ANSWER, UPLOAD, BUILDER, CLOSING = surveys.FOCUS, "survey_upload", "survey_builder", "survey_closing"
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "post_workshop_feedback.xlsx"
+EXAMPLE = resources.folder("examples") / "post_workshop_feedback.xlsx"
 DUE_JOB = "sv:due"
 _LOCK_KEY = "surveys:lock"
 MESSAGE_LIMIT = 3800
-PROBLEMS_SHOWN = 25
 
 # ---------------------------------------------------------------- words
 
@@ -94,38 +91,78 @@ INVALID = {
     "year": N_("Please type a year with four digits, for example 2024."),
 }
 PROBLEMS = {
+    # the file
     "file_size": N_("The file is larger than {limit} KB."),
-    "not_xlsx": N_("The file is not an Excel workbook (.xlsx)."),
+    "not_workbook": N_("The file is not an Excel workbook (.xlsx or .xls)."),
     "unpacked_size": N_("The workbook unpacks to more than {limit} MB."),
     "no_survey_sheet": N_("There is no sheet named “survey”. Sheets found: {sheets}."),
-    "too_many_rows": N_("The sheet “{sheet}” has more than {limit} rows."),
-    "too_many_columns": N_("The sheet “{sheet}” has more than {limit} columns."),
-    "formula": N_("Cell {cell} holds a formula. Formulas are not run: type the value itself."),
+    "too_many_rows": N_("The sheet “{sheet}” has {count} filled rows below its header; at most {limit} can be "
+                        "read."),
+    "too_many_columns": N_("The sheet “{sheet}” has {count} filled columns; at most {limit} can be read."),
+    "duplicate_column": N_("The column “{column}” is in the header row twice. Please keep one."),
+    "no_header": N_("The first row of the sheet “{sheet}” must hold the column names (type, name, label…)."),
+    "missing_columns": N_("The sheet “{sheet}” has no column {columns}."),
+    "same_column": N_("The columns “{first}” and “{second}” are the same column under two names. Please keep "
+                      "one."),
+    "formula_without_value": N_("{cells}: a formula with no stored value. Open the file in Excel or LibreOffice "
+                                "and save it again, or type the value itself."),
     "huge_cell": N_("Cell {cell} holds {length} characters; at most {limit} are allowed."),
-    "pyxform": N_("The XLSForm reader says: {detail}"),
+    "pyxform": N_("The XLSForm reader could not read this. Its message, in English: “{detail}”"),
+    # names, types and choice lists
+    "no_type": N_("The row has no type."),
+    "unsupported_type": N_("The question type “{type}” is not supported."),
+    "unknown_type": N_("“{type}” is not a question type. Please check its spelling."),
+    "select_no_list": N_("“{type}” needs the name of a choice list after it, for example “{type} yes_no”."),
+    "missing_list": N_("The choice list “{list}” is not on the “choices” sheet."),
     "or_other": N_("“or_other” is not supported: add an “other” choice, and a text question whose relevant "
                    "uses selected() with that choice."),
     "repeat": N_("Repeats are not supported."),
-    "unsupported_type": N_("The question type “{type}” is not supported."),
+    "unmatched_begin": N_("This “begin_{kind}” has no “end_{kind}” after it."),
+    "unmatched_end": N_("This “end_{kind}” has no “begin_{kind}” before it."),
+    "no_name": N_("The row has no name. Every question and group needs one."),
+    "bad_name": N_("The name “{name}” can't be used: a name starts with a letter or _, then has only letters, "
+                   "digits, _, - or . (no spaces)."),
+    "duplicate_name": N_("The name “{name}” is already used on row {first}. Each question needs a name of its "
+                         "own."),
+    "name_used_twice": N_("The name “{name}” is used twice in the same group. Each question and group needs a "
+                          "name of its own."),
     "unsupported_column": N_("The column “{column}” is not supported."),
+    "bad_parameters": N_("The parameters can't be read. Write them as name=value, separated by spaces, for "
+                         "example: start=1 end=5 step=1."),
+    "bad_reference": N_("The {column} has a reference that is not written as ${{name}}."),
+    # labels
     "no_label": N_("The question has no label."),
-    "label_too_long": N_("The label is longer than {limit} characters."),
+    "label_too_long": N_("The label has {length} characters; at most {limit} can be shown."),
+    "hint_too_long": N_("The hint is longer than {limit} characters."),
+    "constraint_message_too_long": N_("The constraint message is longer than {limit} characters."),
+    # choices
+    "choice_no_name": N_("This choice has no name."),
+    "choice_duplicate": N_("The choice “{choice}” is already in the list “{list}”, on row {first}."),
+    "choice_name_space": N_("The choice name “{choice}” has a space: the choices of a select_multiple (list "
+                            "“{list}”) need names without spaces."),
     "choice_column": N_("The choice list “{list}” uses the column “{column}”, which is not supported."),
     "choice_no_label": N_("The choice “{choice}” of the list “{list}” has no label."),
     "choice_label_too_long": N_("The choice “{choice}” of the list “{list}” is longer than {limit} characters."),
-    "too_many_choices": N_("The choice list “{list}” has more than {limit} choices."),
+    "too_many_choices": N_("The choice list “{list}” has {count} choices; at most {limit} fit as buttons."),
     "no_choices": N_("The choice list “{list}” has no choices."),
     "range": N_("A range must have whole-number start, end and step, giving at most {limit} buttons."),
+    # the form as a whole
     "no_questions": N_("The form has no questions."),
-    "too_many_questions": N_("The form has more than {limit} questions."),
+    "too_many_questions": N_("The form has {count} questions; at most {limit} can be asked."),
+    # skip logic and constraints
     "expression": N_("The {column} expression can't be used ({error} {detail})."),
     "dot_in_relevant": N_("“.” can only be used in a constraint."),
+    "relevant_cycle": N_("The relevant columns of {questions} refer to each other in a circle, so none of these "
+                         "questions can be asked first."),
+    "relevant_self": N_("The relevant refers to this question's own answer (“{name}”), so it could never be "
+                        "asked."),
     "unknown_reference": N_("The {column} refers to “{name}”, which is not a question of this form."),
     "forward_reference": N_("The {column} refers to “{name}”, which is not asked before this question, "
                             "so its answer can't be known in time."),
     "note_reference": N_("The {column} refers to the note “{name}”, which has no answer."),
     "not_a_choice": N_("The {column} compares “{name}” with “{value}”, which is not one of its choices."),
     "selected_needs_select": N_("The {column} uses selected() on “{name}”, which is not a select question."),
+    # the appearance column
     "appearance_unknown": N_("The appearance “{appearance}” is not known. Please check its spelling or remove it."),
     "appearance_form_only": N_("The appearance “{appearance}” needs a form screen (ODK Collect or Enketo) and "
                                "can't be shown in a chat."),
@@ -174,6 +211,12 @@ def text_in(texts: dict | None, language: str) -> str:
     return texts.get(language) or texts.get("en") or texts.get("km") or ""
 
 
+def short_label(question: dict, language: str, limit: int = 300) -> str:
+    """A question's label where it only names the question (results, charts), shortened if it is long."""
+    label = text_in(question["label"], language)
+    return label if len(label) <= limit else label[:limit - 1].rstrip() + "…"
+
+
 def survey_title(survey: Survey, language: str) -> str:
     return (survey.title_km if language == "km" else survey.title_en) or survey.title_en or survey.title_km
 
@@ -203,23 +246,31 @@ def answer_text(question: dict, value, _: Translator) -> str:
         return esc(choice_label(question, value, _.language))
     if kind == "select_multiple":
         return esc(", ".join(choice_label(question, name, _.language) for name in value))
-    if kind == "rating" or (kind in ("integer", "decimal") and question.get("grouped")):
+    if kind == "rating":
+        return rating_text(value, _)
+    if kind in ("integer", "decimal") and question.get("grouped"):
         return _.number(value)
     if kind in ("integer", "decimal"):
         # As typed: a year or an identifier must not come back as "2,024" (thousands-sep asks for that).
-        return format_decimal(value, locale=_.language, group_separator=False)
+        return _.number(value, grouped=False)
     if kind == "date":
         return date_text(question, date.fromisoformat(value), _)
     return esc(value)
+
+
+def rating_text(value: int, _: Translator) -> str:
+    """A rating as members see it: in Khmer with Khmer digits, as a form's own hints write the scale
+    ("១ = … ៥ = …"); the answer stored is the number."""
+    return _.number(value)
 
 
 def date_text(question: dict, day: date, _: Translator) -> str:
     """A date answer as precise as the question asked: a day, a month (appearance month-year) or a year."""
     precision = question.get("precision")
     if precision == "year":
-        return str(day.year)
+        return _.number(day.year, grouped=False)
     if precision == "month":
-        return format_skeleton("yMMMM", day, locale=_.language)
+        return _.skeleton("yMMMM", day)
     return _.date(datetime.combine(day, time(), surveys.LOCAL_ZONE), surveys.LOCAL_ZONE)
 
 
@@ -268,7 +319,15 @@ def reminder_content(survey: Survey) -> dict[str, dict]:
 
 
 def question_screen(step: Step, _: Translator) -> tuple[str, object]:
-    """The question being asked: its label, hint, what to do, the answer so far, and its buttons."""
+    """The question being asked: its label, hint, what to do, the answer so far, and its buttons (of a label
+    too long for one message, the last part: see question_messages)."""
+    texts, markup = question_messages(step, _)
+    return texts[-1], markup
+
+
+def question_messages(step: Step, _: Translator) -> tuple[list[str], object]:
+    """The question being asked, as messages: one, or for a long label (a consent note) the label in parts,
+    the heading above the first and the hint, what to do and the buttons below the last."""
     survey, response, question = step.survey, step.response, step.question
     index, rid = response.current, response.id
     value = step.answers.get(question["name"])
@@ -277,20 +336,69 @@ def question_screen(step: Step, _: Translator) -> tuple[str, object]:
         heading += " · " + _("Question {number} of {total}").format(
             number=_.number(surveys.position(survey.questions, index)),
             total=_.number(surveys.asked_count(survey.questions)))
-    lines = [heading, "", f"<b>{esc(text_in(question['label'], _.language))}</b>"]
+    parts = [f"<b>{esc(part)}</b>" for part in label_parts(question, _)]
+    lines = [heading, "", parts[-1]] if len(parts) == 1 else [parts[-1]]
     hint = text_in(question.get("hint"), _.language)
     if hint:
         lines.append(f"<i>{esc(hint)}</i>")
     kind = question["type"]
     if kind == "rating":
         values = xlsform.rating_values(question)
-        lines += ["", _("Choose a number from {low} to {high}.").format(low=_.number(values[0]), high=_.number(values[-1]))]
+        lines += ["", _("Choose a number from {low} to {high}.").format(low=rating_text(values[0], _),
+                                                                         high=rating_text(values[-1], _))]
     elif type_help(question):
         lines += ["", _(type_help(question))]
     if value is not None and kind in TYPED:
         lines += ["", _("Your answer so far: {answer}").format(answer=answer_text(question, value, _))]
     rows = [row for row in _question_buttons(question, value, rid, index, _) if row]
-    return "\n".join(lines), keyboard(rows) if rows else None
+    leading = [heading + "\n\n" + parts[0], *parts[1:-1]] if len(parts) > 1 else []
+    return [*leading, "\n".join(lines)], keyboard(rows) if rows else None
+
+
+# Room kept in a question's message for what comes with its label: the heading (a title of up to 200
+# characters, "Question 3 of 10") and the line saying what to do; and for a question answered by typing,
+# the answer so far.
+HEADING_ROOM = 400
+ANSWER_ROOM = surveys.TEXT_MAX + 60
+
+
+def label_parts(question: dict, _: Translator) -> list[str]:
+    """The label as members read it: whole, or in parts when it would not fit one message with the rest
+    of the question (a long consent note); always the same parts for the same question."""
+    label = text_in(question["label"], _.language)
+    room = MESSAGE_LIMIT - HEADING_ROOM - len(text_in(question.get("hint"), _.language))
+    if question["type"] in TYPED:
+        room -= ANSWER_ROOM
+    return split_text(label, room)
+
+
+# Where a long text may be cut, best first: a paragraph, a line, a sentence (Khmer ។ and ៕ too), a space
+# (or the zero-width space some Khmer text puts between words).
+_BREAKS = ("\n\n", "\n", "។ ", "។", "៕", ". ", "? ", "! ", " ", "\u200b")
+
+
+def split_text(text: str, size: int) -> list[str]:
+    """Text in parts of at most `size` characters, each cut where a reader would pause; inside a word only
+    when nothing else will do, and never inside a Khmer letter cluster."""
+    parts, rest = [], text.strip()
+    while len(rest) > size:
+        cut = _cut(rest, size)
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*parts, rest] if rest or not parts else parts
+
+
+def _cut(text: str, size: int) -> int:
+    window = text[:size]
+    for mark in _BREAKS:
+        at = window.rfind(mark, size // 2)
+        if at > 0:
+            return at + len(mark)
+    cut = size
+    # Not before a vowel sign or other mark, nor after the coeng that puts the next consonant below.
+    while cut > 1 and (unicodedata.category(text[cut]) in ("Mn", "Mc", "Me") or text[cut - 1] == "\u17d2"):
+        cut -= 1
+    return cut
 
 
 def _question_buttons(question: dict, value, rid: int, index: int, _: Translator) -> list[list]:
@@ -312,7 +420,7 @@ def _question_buttons(question: dict, value, rid: int, index: int, _: Translator
     elif kind == "rating":
         values = xlsform.rating_values(question)
         row_size = 6 if len(values) > 6 else len(values)
-        ratings = [button(("✅" if v == value else "") + _.number(v), f"sv:c:{rid}:{index}:{i}")
+        ratings = [button(("✅" if v == value else "") + rating_text(v, _), f"sv:c:{rid}:{index}:{i}")
                    for i, v in enumerate(values)]
         rows = [ratings[i:i + row_size] for i in range(0, len(ratings), row_size)]
     elif kind == "note":
@@ -378,8 +486,9 @@ def thanks_screen(step: Step, _: Translator) -> tuple[str, object]:
 
 
 def answered_record(question: dict, value, _: Translator) -> str:
-    """What a question message turns into once answered: the question and the answer (a note stays as it is)."""
-    label = f"<b>{esc(text_in(question['label'], _.language))}</b>"
+    """What a question message turns into once answered: the question (the last part of a long one) and the
+    answer (a note stays as it is)."""
+    label = f"<b>{esc(label_parts(question, _)[-1])}</b>"
     if question["type"] == "note":
         return label
     if value is None:
@@ -432,8 +541,10 @@ async def _present(update: Update, context: AppContext, step: Step, _: Translato
     if step.response is None or step.response.current is None:
         await reply(update, *thanks_screen(step, _))
         return
-    text, markup = question_screen(step, _)
-    message = await update.effective_chat.send_message(text, reply_markup=markup)
+    texts, markup = question_messages(step, _)
+    for text in texts[:-1]:
+        await update.effective_chat.send_message(text)
+    message = await update.effective_chat.send_message(texts[-1], reply_markup=markup)
     async with context.services.db.session() as session:
         await surveys.remember_message(session, step, message.message_id)
 
@@ -518,7 +629,8 @@ async def on_answer_button(update: Update, context: AppContext) -> None:
             step = await _ACTIONS[action](session, rid, telegram_id, index, int(choice), now)
         else:
             step = await _MOVES[action](session, rid, telegram_id, index, now)
-        in_place = action == "t" or _asks_with_buttons(step)
+        in_place = action == "t" or (_asks_with_buttons(step) and (step.response.current == index
+                                                                   or _one_message_each(step, index)))
         await surveys.hold_focus(session, step, now, message_id=_pressed_message_id(update) if in_place else None)
     member = await _member_of(update, context, step)
     if member is None:
@@ -551,6 +663,13 @@ async def on_answer_button(update: Update, context: AppContext) -> None:
 def _asks_with_buttons(step: Step) -> bool:
     """Whether the member is now on a question answered with buttons (or a note)."""
     return step.status is Status.OK and step.question is not None and step.question["type"] not in TYPED
+
+
+def _one_message_each(step: Step, index: int) -> bool:
+    """Whether the question pressed on and the one the member is now on each fit one message, so that the
+    second can take the first's place (a long one comes as new messages, below the parts of the other)."""
+    _ = translator(step.member.language if step.member else None)
+    return all(len(label_parts(q, _)) == 1 for q in (step.survey.questions[index], step.question))
 
 
 def _pressed_message_id(update: Update) -> int | None:
@@ -682,7 +801,7 @@ async def play_voice(update: Update, context: AppContext, member: Member, payloa
 def _upload_prompt(_: Translator) -> tuple[str, object]:
     text = "\n".join([
         "<b>" + _("New survey") + "</b>", "",
-        _("Send an XLSForm (.xlsx) as a document, with labels in the columns “label::English (en)” and "
+        _("Send an XLSForm (.xlsx or .xls) as a document, with labels in the columns “label::English (en)” and "
           "“label::Khmer (km)”. Or build a short survey here in the chat."), "",
         _("Supported: select_one, select_multiple, integer, decimal, text, date, note, range (as a rating), "
           "required, constraint with constraint_message, and relevant skip logic."), "",
@@ -723,34 +842,57 @@ async def cancel_new(update: Update, context: AppContext) -> None:
         await draft_input.cancel_form(update, context, UPLOAD, BUILDER)
 
 
+class _Values(dict):
+    """A problem's values for its message; one the message wants but the problem lacks shows as “…”."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
 def problem_line(problem: xlsform.Problem, _: Translator) -> str:
     """One problem of an uploaded form: where it is, and why, in the coordinator's language."""
-    params = dict(problem.params)
+    params = _Values(sheet=problem.sheet, **problem.params)
     if problem.reason == "expression":
         params["error"] = _(EXPRESSION_ERRORS.get(params.get("error", ""), params.get("error", "")))
+    if problem.reason == "relevant_cycle":
+        params["questions"] = _circle(problem.params, _)
     if "language" in params and params["language"] in LANGUAGE_WORDS:
         params["language"] = _(LANGUAGE_WORDS[params["language"]])
-    template = PROBLEMS.get(problem.reason) or WARNINGS.get(problem.reason) or problem.reason
-    for key in ("limit", "count", "length"):
+    template = PROBLEMS.get(problem.reason) or WARNINGS.get(problem.reason) or PROBLEMS["pyxform"]
+    for key in ("limit", "count", "length", "first"):
         if key in params and params[key].isdigit():
             params[key] = _.number(int(params[key]))
-    try:
-        text = _(template).format(**params)
-    except (KeyError, IndexError):
-        text = _(template)
+    text = _(template).format_map(params)
     if problem.row is not None:
         where = _("Sheet “{sheet}”, row {row}").format(sheet=problem.sheet, row=_.number(problem.row))
         return f"• <b>{esc(where)}:</b> {esc(text)}"
     return f"• {esc(text)}"
 
 
-def problems_text(problems: list[xlsform.Problem], _: Translator) -> str:
-    lines = ["❌ <b>" + _("This form can't be used yet.") + "</b> " + _(
-        "Please correct these rows and send the file again:"), ""]
-    lines += [problem_line(p, _) for p in problems[:PROBLEMS_SHOWN]]
-    if len(problems) > PROBLEMS_SHOWN:
-        lines.append(_("…and {count} more.").format(count=_.number(len(problems) - PROBLEMS_SHOWN)))
-    return "\n".join(lines)
+def _circle(params: dict[str, str], _: Translator) -> str:
+    """'“has_loan” (row 2), “loan_amount” (row 3)': the questions of a relevance circle."""
+    names, rows = params.get("names", "").split(","), params.get("rows", "").split(",")
+    return ", ".join(_("“{name}” (row {row})").format(name=name, row=_.number(int(row)) if row.isdigit() else "…")
+                     for name, row in zip(names, rows, strict=False))
+
+
+def problems_messages(problems: list[xlsform.Problem], _: Translator) -> list[str]:
+    """Every problem of an uploaded form, one line each, in as few messages as Telegram's length allows."""
+    head = "❌ <b>" + _("This form can't be used yet.") + "</b> " + _(
+        "Please correct these rows and send the file again:")
+    return _packed([head, ""] + [problem_line(p, _) for p in problems])
+
+
+def _packed(lines: list[str]) -> list[str]:
+    """Lines joined into messages under the length limit, a line never cut."""
+    messages, current = [], ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > MESSAGE_LIMIT:
+            messages.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    messages.append(current)
+    return messages
 
 
 @draft_input.on_input(UPLOAD)
@@ -760,20 +902,22 @@ async def take_form(update: Update, context: AppContext, draft: Draft) -> None:
     if _ is None:
         return
     document = update.message.document
-    if document is None or not (document.file_name or "").lower().endswith(".xlsx"):
-        await reply(update, _("Please send the form as an Excel file (.xlsx), as a document."))
+    if document is None or not (document.file_name or "").lower().endswith(xlsform.EXTENSIONS):
+        await reply(update, _("Please send the form as an Excel file (.xlsx or .xls), as a document."))
         return
     if (document.file_size or 0) > xlsform.MAX_FILE_BYTES:
-        await reply(update, problems_text([xlsform.Problem("file_size", None, "", (
-            ("limit", str(xlsform.MAX_FILE_BYTES // 1024)),))], _))
+        for text in problems_messages([xlsform.Problem("file_size", None, "", (
+                ("limit", str(xlsform.MAX_FILE_BYTES // 1024)),))], _):
+            await reply(update, text)
         return
     file = await context.bot.get_file(document.file_id)
     data = bytes(await file.download_as_bytearray())
     try:
         # pyxform and openpyxl are synchronous: read the workbook off the event loop.
-        form = await asyncio.to_thread(xlsform.parse, data)
+        form = await asyncio.to_thread(xlsform.parse, data, document.file_name)
     except xlsform.InvalidForm as exc:
-        await reply(update, problems_text(exc.problems, _))
+        for text in problems_messages(exc.problems, _):
+            await reply(update, text)
         return
     async with context.unit_of_work() as session:
         survey = await surveys.create(session, title=form.title, questions=form.questions, meta=form.meta,
@@ -781,9 +925,11 @@ async def take_form(update: Update, context: AppContext, draft: Draft) -> None:
                                       created_by=update.effective_user.id, now=context.now())
         await drafts.discard(session, update.effective_user.id, UPLOAD)
         screen = await manage_screen(session, survey, _)
-    notes = "\n".join(problem_line(w, _) for w in form.warnings)
-    await reply(update, "✅ " + _("The form was read. Questions to answer: {count}.").format(
-        count=_.number(surveys.asked_count(form.questions))) + (f"\n\n{notes}" if notes else ""))
+    head = "✅ " + _("The form was read. Questions to answer: {count}.").format(
+        count=_.number(surveys.asked_count(form.questions)))
+    notes = [problem_line(w, _) for w in form.warnings]
+    for text in _packed([head, "", *notes] if notes else [head]):
+        await reply(update, text)
     await reply(update, *screen)
 
 
@@ -934,7 +1080,7 @@ async def manage_screen(session, survey: Survey, _: Translator) -> tuple[str, ob
     lines.append("⏰ " + (_("Closes on {moment}").format(moment=_.datetime(survey.closes_at, surveys.LOCAL_ZONE))
                          if survey.closes_at else _("No closing time")))
     lines.append("🔔 " + (_("One reminder {delay} after sending, to those who have not finished").format(
-        delay=format_timedelta(timedelta(minutes=survey.reminder_minutes), locale=_.language))
+        delay=_.duration(timedelta(minutes=survey.reminder_minutes)))
         if survey.reminder_minutes else _("No reminder")))
     rows = []
     if survey.status == surveys.DRAFT:
@@ -1179,23 +1325,80 @@ async def rebuild_jobs(application: Application) -> None:
 # ---------------------------------------------------------------- results
 
 
+RESULTS_PAGE = 8
+
+
 async def results_menu(update: Update, context: AppContext) -> None:
-    """Lists recent surveys and polls to see the results of."""
+    """Lists the surveys sent and the polls, newest first, a page at a time; unsent drafts are a button away."""
     _ = await require_coordinator(update, context)
     if _ is None:
         return
-    from bot.services import polls
+    await reply(update, *await _results_screen(context, 0, _))
 
-    async with context.services.db.session() as session:
-        recent_surveys = await surveys.recent(session)
-        recent_polls = await polls.recent(session)
-    if not recent_surveys and not recent_polls:
-        await reply(update, _("There are no surveys or polls yet. Create one with /newsurvey or /poll."))
+
+async def results_page(update: Update, context: AppContext) -> None:
+    """Shows newer or older surveys and polls in place of the list pressed on."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
         return
-    rows = [[button("📋 " + survey_title(s, _.language)[:50], f"rs:sv:{s.id}")] for s in recent_surveys]
-    rows += [[button("📊 " + (p.question_km if _.language == "km" else p.question_en)[:50], f"rs:pl:{p.id}")]
-             for p in recent_polls]
-    await reply(update, _("Which results would you like to see?"), keyboard(rows))
+    await update.callback_query.answer()
+    await show(update, *await _results_screen(context, int(context.match.group(1)), _))
+
+
+async def _results_screen(context: AppContext, offset: int, _: Translator) -> tuple[str, object]:
+    async with context.services.db.session() as session:
+        items, older = await surveys.with_results(session, offset=offset, limit=RESULTS_PAGE)
+        unsent = await surveys.count_unsent(session)
+    rows = [[button(_listed_label(item, _), f"rs:sv:{item.id}" if isinstance(item, Survey) else f"rs:pl:{item.id}")]
+            for item in items]
+    rows.append(_paging("rs:pg", offset, older, _))
+    if unsent:
+        rows.append([button("📝 " + _("Not sent yet ({count})").format(count=_.number(unsent)), "rs:dr:0")])
+    if items or offset:
+        return _("Which results would you like to see?"), keyboard(rows)
+    if unsent:
+        return _("No survey or poll has been sent yet."), keyboard(rows)
+    return _("There are no surveys or polls yet. Create one with /newsurvey or /poll."), None
+
+
+def _listed_label(item, _: Translator) -> str:
+    """A survey or a poll, and the day it went out (two surveys may well have the same title)."""
+    if isinstance(item, Survey):
+        return _dated("📋", survey_title(item, _.language), surveys.went_out(item), _)
+    return _dated("📊", item.question_km if _.language == "km" else item.question_en, surveys.went_out(item), _)
+
+
+def _dated(icon: str, title: str, moment: datetime, _: Translator) -> str:
+    """'📋 Post-workshop feedback · 13/12/2024'."""
+    return f"{icon} {title[:50]} · {_.date(moment, surveys.LOCAL_ZONE, 'short')}"
+
+
+def _paging(prefix: str, offset: int, more: bool, _: Translator) -> list:
+    """◀ Newer and Older ▶, as far as there is something to go to."""
+    row = []
+    if offset > 0:
+        row.append(button("◀ " + _("Newer"), f"{prefix}:{max(offset - RESULTS_PAGE, 0)}"))
+    if more:
+        row.append(button(_("Older") + " ▶", f"{prefix}:{offset + RESULTS_PAGE}"))
+    return row
+
+
+async def unsent_surveys(update: Update, context: AppContext) -> None:
+    """Lists the surveys not sent yet, newest first; each opens its screen, to choose who gets it and send it."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    offset = int(context.match.group(1))
+    async with context.services.db.session() as session:
+        found = await surveys.unsent(session, offset=offset, limit=RESULTS_PAGE + 1)
+    await update.callback_query.answer()
+    rows = [[button(_dated("📋", survey_title(s, _.language), s.created_at, _), f"svm:back:{s.id}")]
+            for s in found[:RESULTS_PAGE]]
+    rows.append(_paging("rs:dr", offset, len(found) > RESULTS_PAGE, _))
+    rows.append([button("◀ " + _("Results"), "rs:pg:0")])
+    text = _("Surveys not sent yet. Open one to choose who gets it and send it.") if found else _(
+        "There is no survey waiting to be sent.")
+    await show(update, text, keyboard(rows))
 
 
 def _percent(_: Translator, part: int, whole: int) -> str:
@@ -1218,7 +1421,7 @@ def _tally_line(question: dict, tally: surveys.Tally, _: Translator) -> str:
 def question_result_lines(number: int, result: surveys.QuestionResult, _: Translator) -> list[str]:
     """One question's counts and percentages (or mean), then by gender and by stakeholder type."""
     question, overall = result.question, result.overall
-    lines = [f"<b>{_.number(number)}. {esc(text_in(question['label'], _.language))}</b>"]
+    lines = [f"<b>{_.number(number)}. {esc(short_label(question, _.language))}</b>"]
     kind = question["type"]
     answered = _.ngettext("{count} answer", "{count} answers", overall.answered).format(count=_.number(overall.answered))
     if kind in ("select_one", "select_multiple", "rating"):
@@ -1261,7 +1464,11 @@ def results_messages(outcome: surveys.Results, _: Translator) -> list[str]:
         if current and len(current) + len(block) + 2 > MESSAGE_LIMIT:
             messages.append(current)
             current = ""
-        current = f"{current}\n\n{block}" if current else block[:MESSAGE_LIMIT]
+        if len(block) > MESSAGE_LIMIT:  # one question's results alone: in parts, line by line
+            *whole, current = _packed(block.split("\n"))
+            messages += whole
+        else:
+            current = f"{current}\n\n{block}" if current else block
     messages.append(current)
     return messages
 
@@ -1309,7 +1516,7 @@ def question_chart(result: surveys.QuestionResult, subtitle: str, _: Translator)
         if tally is not None and tally.answered:
             panels.append((_("{group} ({count})").format(group=_(GENDERS[gender]), count=_.number(tally.answered)),
                            chart_bars(question, tally, _)))
-    return charts.bar_chart(title=text_in(question["label"], _.language),
+    return charts.bar_chart(title=short_label(question, _.language),
                                     subtitle=subtitle, panels=panels)
 
 
@@ -1332,7 +1539,7 @@ async def send_charts(update: Update, context: AppContext) -> None:
     for result in closed:
         image = await asyncio.to_thread(question_chart, result, survey_title(outcome.survey, _.language), _)
         await update.effective_chat.send_photo(InputFile(image, filename=f"survey-{outcome.survey.id}.png"),
-                                               caption=esc(text_in(result.question["label"], _.language)[:900]))
+                                               caption=esc(short_label(result.question, _.language)))
 
 
 def _kobo_time(moment: datetime | None) -> str | None:
@@ -1439,5 +1646,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(
         manage, pattern=r"^svm:(aud|evs|ev|rem|cat|noclose|del|end):(\d{1,9})(?::(\d{1,9}))?$"))
     app.add_handler(CallbackQueryHandler(survey_results, pattern=r"^rs:sv:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(results_page, pattern=r"^rs:pg:(\d{1,6})$"))
+    app.add_handler(CallbackQueryHandler(unsent_surveys, pattern=r"^rs:dr:(\d{1,6})$"))
     app.add_handler(CallbackQueryHandler(send_charts, pattern=r"^rs:ch:(\d{1,9})$"))
     app.add_handler(CallbackQueryHandler(send_export, pattern=r"^rs:x:(\d{1,9}):(en|km)$"))

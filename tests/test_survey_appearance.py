@@ -4,6 +4,8 @@ their row and reason."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from bot import xlsform
@@ -30,6 +32,11 @@ def row(kind: str, name: str, appearance: str, *, required: str = "yes") -> list
 def recorded(member, answer: str) -> bool:
     """Whether a question message in the member's chat now records this answer."""
     return any(text.endswith("\n✅ " + answer) for text in member.texts())
+
+
+def as_typed(_, number) -> str:
+    """A number without thousands separators (a year, a number as typed), in the reader's digits."""
+    return _.number(number).replace(",", "")
 
 
 def form(*rows: list[str]) -> bytes:
@@ -188,14 +195,14 @@ async def test_appearances_shape_the_questions_members_answer(bot, telegram, db,
     assert sokha.last.text == km("Please type digits only (0–9), for example 012345678.")
     await sokha.send("០១២ ៣៤៥ ៦៧៨")
     await sokha.send("១២៥០០")
-    assert recorded(sokha, "12,500")
+    assert recorded(sokha, km.number(12500))
     assert km("Type the month and year as month/year, for example 12/2024.") in sokha.last.text
     await sokha.send("១៣/២០២៣")
     assert sokha.last.text == km("Please type the month and year as month/year, for example 12/2024.")
     await sokha.send("០៣/២០២៣")
-    assert recorded(sokha, "មីនា 2023")
+    assert recorded(sokha, "មីនា " + as_typed(km, 2023))
     await sokha.send("២០១៩")
-    assert recorded(sokha, "2019")
+    assert recorded(sokha, as_typed(km, 2019))
     assert await answers_of(db, 501) == {"view": "agree", "crops": ["rice", "fish"], "phone": "012345678",
                                          "area": 12500, "since": "2023-03-01", "founded": "2019-01-01"}
 
@@ -223,5 +230,86 @@ def test_a_whole_number_without_thousands_sep_is_shown_as_typed():
 
     assert answer_text({"type": "integer"}, 2024, en) == "2024"
     assert answer_text({"type": "integer", "grouped": True}, 2024, en) == "2,024"
-    assert answer_text({"type": "decimal"}, 12500.5, km) == "12500.5"
+    assert answer_text({"type": "decimal"}, 12500.5, km) == as_typed(km, 12500.5)
     assert surveys.parse_typed({"type": "text", "digits": True}, "០០៧") == "007"
+
+
+# ---------------------------------------------------------------- long labels and ratings, as members see them
+
+CONSENT_EN = " ".join(f"Paragraph {i}: your answers stay with the network & are never sold; <b>no</b> names are "
+                      "published without your agreement." for i in range(60))
+CONSENT_KM = "\n\n".join(f"កថាខណ្ឌទី {i}៖ ចម្លើយរបស់អ្នកនៅជាមួយបណ្តាញ ហើយមិនត្រូវបានលក់ឡើយ។ "
+                         "គ្មានឈ្មោះណាមួយត្រូវបានផ្សព្វផ្សាយដោយគ្មានការយល់ព្រមពីអ្នកទេ។" for i in range(60))
+AGREE_EN = "Having read all of the above, do you agree to take part? " * 60
+AGREE_KM = "បន្ទាប់ពីបានអានខាងលើទាំងអស់ តើអ្នកយល់ព្រមចូលរួមទេ? " * 70
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+async def test_a_long_consent_note_comes_in_parts_markup_shown_as_written_and_the_survey_goes_on(
+        bot, telegram, db, clock):
+    coordinator, sokha, dara = await people(db, telegram, clock)
+    assert min(len(CONSENT_EN), len(CONSENT_KM)) > 6000 and min(len(AGREE_EN), len(AGREE_KM)) > 3400
+    await coordinator.command("newsurvey")
+    await coordinator.send_document(workbook([
+        ["note", "consent", CONSENT_EN, CONSENT_KM],
+        ["select_one yes_no", "agree", AGREE_EN, AGREE_KM, "yes"],
+        ["range", "useful", "How useful?", "មានប្រយោជន៍ប៉ុណ្ណា?", "yes", "", "", "start=1 end=5"],
+    ], header=[*HEADER, "parameters"]), "consent.xlsx", XLSX)
+    await send_and_deliver(bot, db, coordinator)
+    for member, _, label, agree, yes in ((sokha, km, CONSENT_KM, AGREE_KM, "បាទ/ចាស"),
+                                         (dara, en, CONSENT_EN, AGREE_EN, "Yes")):
+        before = len(member.messages)
+        await member.press("▶ " + _("Start"))
+        parts = member.messages[before:]
+        assert len(parts) >= 3 and [m.has_inline_keyboard for m in parts] == [False] * (len(parts) - 1) + [True]
+        assert parts[0].plain_text.startswith("📋 consent\n\n")
+        assert _compact("".join(m.plain_text for m in parts)) == _compact("📋 consent" + label)
+        if member is dara:
+            assert "&lt;b&gt;no&lt;/b&gt;" in parts[0].text  # the form's markup, shown as written
+        before = len(member.messages)
+        await member.press(_("Next") + " ▶")
+        assert len(member.messages) - before >= 2
+        assert _compact(agree) in _compact("".join(m.plain_text for m in member.messages[before:]))
+        assert member.last.button_texts()[0] == yes
+        await member.press(yes)
+        assert member.messages[-2].plain_text.endswith("\n✅ " + yes)  # the long question's last part, answered
+        assert member.last.button_texts()[:5] == (["១", "២", "៣", "៤", "៥"] if _ is km else ["1", "2", "3", "4", "5"])
+    assert (await answers_of(db, 501))["agree"] == "yes"
+
+
+def test_a_label_too_long_to_read_in_a_chat_is_refused_with_its_length_and_the_limit():
+    data = workbook([["note", "terms", "T" * 10_500, "ល" * 10_500]])
+    assert problems(data) == [("label_too_long", 2, {"length": "10500", "limit": "10000"})]
+
+
+def test_long_text_is_cut_where_a_reader_pauses_and_never_inside_a_khmer_letter():
+    from handlers.surveys import split_text
+
+    assert split_text("One. Two. Three.", 10) == ["One. Two.", "Three."]
+    assert split_text("First paragraph.\n\nSecond one.", 20) == ["First paragraph.", "Second one."]
+    khmer = "ស្រូវ" * 10  # no space to cut at: cut between clusters, not after the coeng (្) or before a vowel sign
+    parts = split_text(khmer, 12)
+    assert "".join(parts) == khmer and all(len(p) <= 12 for p in parts)
+    assert all(not p.endswith("\u17d2") and unicodedata.category(p[0]) not in ("Mn", "Mc") for p in parts)
+
+
+async def test_ratings_in_khmer_use_khmer_digits_and_store_the_number(bot, telegram, db, clock):
+    coordinator, sokha, dara = await people(db, telegram, clock)
+    await coordinator.command("newsurvey")
+    await coordinator.send_document(workbook([
+        ["range", "useful", "How useful?", "មានប្រយោជន៍ប៉ុណ្ណា?", "yes", "", "", "start=1 end=5"],
+        ["text", "why", "Why?", "ហេតុអ្វី?"],
+    ], header=[*HEADER, "parameters"]), "rating.xlsx", XLSX)
+    await send_and_deliver(bot, db, coordinator)
+    await sokha.press("▶ " + km("Start"))
+    assert sokha.last.button_texts()[:5] == ["១", "២", "៣", "៤", "៥"]
+    assert km("Choose a number from {low} to {high}.").format(low="១", high="៥") in sokha.last.text
+    await sokha.press("៤")
+    await dara.press("▶ " + en("Start"))
+    assert dara.last.button_texts()[:5] == ["1", "2", "3", "4", "5"]
+    assert en("Choose a number from {low} to {high}.").format(low="1", high="5") in dara.last.text
+    await dara.press("4")
+    assert (await answers_of(db, 501))["useful"] == 4 == (await answers_of(db, 502))["useful"]

@@ -76,9 +76,9 @@ async def answer_in_khmer(bot, member) -> None:
     assert member.last.text.startswith("📋 មតិយោបល់ក្រោយសិក្ខាសាលា")
     assert "សូមអរគុណដែលបានចូលរួមសិក្ខាសាលា" in member.last.text
     await member.press(km("Next") + " ▶")
-    assert km("Question {number} of {total}").format(number="1", total="10") in member.last.text
-    assert member.last.button_texts()[:5] == ["1", "2", "3", "4", "5"]
-    await member.press("4")
+    assert km("Question {number} of {total}").format(number="១", total="១០") in member.last.text
+    assert member.last.button_texts()[:5] == ["១", "២", "៣", "៤", "៥"]  # Khmer digits; the answer stays 4
+    await member.press("៤")
     await member.press("បាទ/ចាស")
     assert "តើអ្នកធ្លាប់ចូលរួមសិក្ខាសាលារបស់ ALiSEA ប៉ុន្មានដងពីមុន?" in member.last.text
     await member.send("៧០")
@@ -100,7 +100,7 @@ async def answer_in_khmer(bot, member) -> None:
     await member.send_voice(12)
     assert "តើអ្នកធ្វើដំណើរប៉ុន្មានម៉ោងដើម្បីមកដល់សិក្ខាសាលា?" in member.last.text
     await member.press(km("Skip") + " ⏭")
-    await member.press("5")
+    await member.press("៥")
     await member.send("ចង់បានពេលច្រើនសម្រាប់ការងារក្រុម")
     assert member.last.text.startswith(km("✅ Thank you! Your answers to <b>{title}</b> have been saved.").format(
         title="មតិយោបល់ក្រោយសិក្ខាសាលា"))
@@ -140,7 +140,7 @@ async def test_the_example_form_is_answered_in_khmer_and_english_with_skip_logic
     assert survey.status == surveys.OPEN
     assert km.ngettext("A short survey of {count} question. Your answers help the network plan its work.",
                        "A short survey of {count} questions. Your answers help the network plan its work.",
-                       10).format(count="10") in sokha.last.text
+                       10).format(count="១០") in sokha.last.text
     assert dara.last.button_texts() == ["▶ " + en("Start")]
 
     await answer_in_khmer(bot, sokha)
@@ -190,14 +190,14 @@ async def test_a_member_who_finished_can_change_answers_and_skip_logic_drops_wha
     await answer_in_khmer(bot, sokha)
     await sokha.press("✏️ " + km("Change my answers"))
     await sokha.press(km("Next") + " ▶")
-    assert "✅4" in sokha.last.button_texts()
-    await sokha.press("✅4")
+    assert "✅៤" in sokha.last.button_texts()
+    await sokha.press("✅៤")
     await sokha.press("ទេ")  # now never attended: the count question no longer applies
     await sokha.press("✅ " + km("Done"))
     await sokha.send("ទីផ្សារ")
     await sokha.press("បាទ/ចាស")
     await sokha.press(km("Skip") + " ⏭")
-    await sokha.press("✅5")
+    await sokha.press("✅៥")
     await sokha.press("✅ " + km("Keep my answer"))
     answers = await answers_of(db, 501)
     assert "times_before" not in answers and "join_reason" not in answers
@@ -214,7 +214,7 @@ async def test_forged_stale_and_double_pressed_buttons_change_nothing(bot, teleg
     await sokha.press(km("Next") + " ▶")
     rating = sokha.last
     four = rating.buttons()[0][3]["callback_data"]
-    await sokha.press("4")
+    await sokha.press("៤")
     # The same button again (a double press), and the question before it: no longer active.
     await sokha.press_data(four, message=rating)
     async with db.session() as session:
@@ -303,9 +303,9 @@ async def test_surveys_command_lists_open_surveys_with_where_the_member_stands(b
     assert km("Not started") in sokha.last.text
     await sokha.press("▶ មតិយោបល់ក្រោយសិក្ខាសាលា")
     await sokha.press(km("Next") + " ▶")
-    await sokha.press("2")
+    await sokha.press("២")
     await sokha.command("surveys")
-    assert km("In progress: question {number} of {total}").format(number="2", total="10") in sokha.last.text
+    assert km("In progress: question {number} of {total}").format(number="២", total="១០") in sokha.last.text
     await sokha.press("▶ មតិយោបល់ក្រោយសិក្ខាសាលា")
     assert "តើអ្នកធ្លាប់ចូលរួមសិក្ខាសាលារបស់ ALiSEA ពីមុនដែរឬទេ?" in sokha.last.text
 
@@ -315,20 +315,18 @@ async def test_a_hostile_or_malformed_upload_is_refused_with_rows_and_reasons_an
     coordinator, sokha, dara = await people(db, telegram, clock)
     await coordinator.command("newsurvey")
     await coordinator.send_document(b"MZ\x90", "setup.exe", "application/octet-stream")
-    assert coordinator.last.text == en("Please send the form as an Excel file (.xlsx), as a document.")
+    assert coordinator.last.text == en("Please send the form as an Excel file (.xlsx or .xls), as a document.")
     bad = workbook([["text", "a", "=1+1", "ក", "", "${b} = 'x'"], ["text", "b", "B", "ខ", "", "${a} = 'y'"],
                     ["geopoint", "where", "<i>Where</i>", "នៅឯណា"]])
     await coordinator.send_document(bad, "form.xlsx", XLSX)
     text = coordinator.last.text
     assert text.startswith("❌ <b>" + en("This form can't be used yet.") + "</b>")
+    # The formula without a stored value, and the form's real problems, in one message.
     assert "• <b>" + en("Sheet “{sheet}”, row {row}").format(sheet="survey", row="2") + ":</b> " + en(
-        "Cell {cell} holds a formula. Formulas are not run: type the value itself.").format(cell="C2") in text
-    fixed = workbook([["text", "a", "A", "ក", "", "${b} = 'x'"], ["text", "b", "B", "ខ", "", "${a} = 'y'"],
-                      ["geopoint", "where", "<i>Where</i>", "នៅឯណា"]])
-    await coordinator.send_document(fixed, "form.xlsx", XLSX)
-    text = coordinator.last.text
-    assert en("The {column} refers to “{name}”, which is not asked before this question, so its answer can't be "
-              "known in time.").format(column="relevant", name="b") in text
+        "{cells}: a formula with no stored value. Open the file in Excel or LibreOffice and save it again, or type "
+        "the value itself.").format(cells="C2") in text
+    assert en("The relevant columns of {questions} refer to each other in a circle, so none of these questions "
+              "can be asked first.").format(questions="“a” (row 2), “b” (row 3)") in text
     assert en("The question type “{type}” is not supported.").format(type="geopoint") in text
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Survey)) == 0
@@ -376,7 +374,7 @@ async def test_a_short_survey_built_in_the_chat_goes_to_a_segment_and_is_answere
     assert "តើអ្នកត្រូវការគ្រាប់ពូជអ្វី?" in sokha.last.text
     await sokha.press("បន្លែ")
     assert "How good were last year's seeds?" in sokha.last.text  # no Khmer given: the English is shown
-    await sokha.press("5")
+    await sokha.press("៥")
     await sokha.press(km("Skip") + " ⏭")
     assert await answers_of(db, 501) == {"q1": "c2", "q2": 5}
 
@@ -441,7 +439,7 @@ async def test_results_show_counts_rates_and_breakdowns_with_charts_and_a_kobo_s
     await answer_in_english(dara)
 
     await coordinator.command("results")
-    await coordinator.press("📋 Post-workshop feedback")
+    await coordinator.press(f"rs:sv:{survey.id}")  # its button in /results (tests/test_results_list.py)
     text = "\n".join(m.text for m in coordinator.messages[-2:])
     assert en("Sent to {sent} · {complete} responses ({rate}) · {started} started but not finished").format(
         sent="3", complete="2", rate="67%", started="0") in text

@@ -25,7 +25,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot import skiplogic, xlsform
+from bot import config, skiplogic, xlsform
 from bot.models import (
     CheckIn,
     Delivery,
@@ -33,6 +33,7 @@ from bot.models import (
     Event,
     Member,
     OutboxMessage,
+    Poll,
     Survey,
     SurveyAnswer,
     SurveyResponse,
@@ -43,8 +44,8 @@ from bot.text import clean_line, normalize_digits, parse_int
 
 DRAFT, SCHEDULED, OPEN, CLOSED = "draft", "scheduled", "open", "closed"
 KIND, REMINDER_KIND = "survey", "survey_reminder"
-# "Today" in skip logic and constraints, and the dates members type, are Cambodia's.
-LOCAL_ZONE = ZoneInfo("Asia/Phnom_Penh")
+# "Today" in skip logic and constraints, and the dates members type, are in the configured TIMEZONE.
+LOCAL_ZONE = config.LOCAL_ZONE
 TEXT_MAX = 1000
 NUMBER_MAX = 10**12
 VOICE_MAX_SECONDS = 600
@@ -84,9 +85,34 @@ async def get(session: AsyncSession, survey_id: int) -> Survey | None:
     return await session.get(Survey, survey_id)
 
 
-async def recent(session: AsyncSession, limit: int = 10) -> list[Survey]:
-    """The latest surveys, newest first."""
-    return list(await session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc()).limit(limit)))
+def went_out(item: Survey | Poll) -> datetime:
+    """When a survey was sent (or, waiting for its event to end, set to go), or a poll was sent."""
+    return (item.sent_at if isinstance(item, Survey) else None) or item.created_at
+
+
+async def with_results(session: AsyncSession, *, offset: int, limit: int) -> tuple[list[Survey | Poll], bool]:
+    """Surveys that went out (drafts have no results) and polls, newest first: one page of them, and whether
+    older ones follow."""
+    wanted = offset + limit + 1
+    sent = await session.scalars(
+        select(Survey).where(Survey.status != DRAFT)
+        .order_by(func.coalesce(Survey.sent_at, Survey.created_at).desc(), Survey.id.desc()).limit(wanted))
+    polls = await session.scalars(select(Poll).order_by(Poll.created_at.desc(), Poll.id.desc()).limit(wanted))
+    items = sorted([*sent, *polls], key=lambda item: (went_out(item), isinstance(item, Survey), item.id),
+                   reverse=True)
+    return items[offset:offset + limit], len(items) > offset + limit
+
+
+async def unsent(session: AsyncSession, *, offset: int, limit: int) -> list[Survey]:
+    """Drafts not sent yet, newest first: one page of them."""
+    return list(await session.scalars(
+        select(Survey).where(Survey.status == DRAFT)
+        .order_by(Survey.created_at.desc(), Survey.id.desc()).offset(offset).limit(limit)))
+
+
+async def count_unsent(session: AsyncSession) -> int:
+    """How many drafts are waiting to be sent."""
+    return await session.scalar(select(func.count()).select_from(Survey).where(Survey.status == DRAFT)) or 0
 
 
 def clean_title(text: str) -> dict[str, str]:
