@@ -51,9 +51,10 @@ async def until(check, timeout: float = 300.0) -> None:
 
 async def one_count(replicas: int, args: argparse.Namespace, server_url: str) -> dict:
     name = f"sahakor_bench_{uuid.uuid4().hex[:8]}"
-    _pg_admin(server_url, f'CREATE DATABASE "{name}"')
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, _pg_admin, server_url, f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    await asyncio.get_running_loop().run_in_executor(None, migrate, url)
+    await loop.run_in_executor(None, migrate, url)
     db = Database(url)
     telegram = FakeTelegram(global_rate=args.rate)
     telegram.record_requests = False
@@ -91,7 +92,7 @@ async def one_count(replicas: int, args: argparse.Namespace, server_url: str) ->
         await group.stop()
         await telegram.stop()
         await db.dispose()
-        _pg_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await loop.run_in_executor(None, _pg_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return result
 
 
