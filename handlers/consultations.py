@@ -595,7 +595,7 @@ def sender_line(item: ConsultationInput, member: Member | None, _: Translator) -
 def body(item: ConsultationInput, _: Translator, limit: int | None = None) -> str:
     if item.text:
         return esc(shorten(item.text, limit) if limit else item.text)
-    return "🎤 " + _("voice note ({length})").format(length=duration(item.voice_seconds))
+    return "🎤 " + _("voice note ({length})").format(length=_.digits(duration(item.voice_seconds)))
 
 
 async def theme_page(update: Update, context: AppContext) -> None:
@@ -878,7 +878,7 @@ async def ask(update: Update, context: AppContext) -> None:
         consultation = await consultations.get(session, consultation_id)
         count = 0
         if consultation is not None and consultations.is_open(consultation, now):
-            query = consultations.invitees(consultation)
+            query = consultations.invitees(consultation, asked_by=me)
             count = await groups.count_query(session, query)
             if sending and count:
                 delivery = await outbox.create(session, kind=consultations.ASK_KIND, content=ask_content(consultation),

@@ -33,7 +33,7 @@ from bot.services.groups import (
 )
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
-from handlers import drafts
+from handlers import drafts, system
 from handlers.common import (
     answer_stale,
     button,
@@ -335,13 +335,15 @@ def person_lines(number: int, person: Person, _: Translator) -> list[str]:
     if interest.reason_text:
         lines.append("    “" + esc(shorten(interest.reason_text)) + "”")
     elif interest.reason_voice_file_id:
-        lines.append("    🎤 " + _("voice note ({length})").format(length=duration(interest.reason_voice_seconds)))
+        length = _.digits(duration(interest.reason_voice_seconds))
+        lines.append("    🎤 " + _("voice note ({length})").format(length=length))
     return lines
 
 
-def people_screen(group: WorkingGroup, people: list[Person], total: int, page: int,
-                  _: Translator) -> tuple[str, InlineKeyboardMarkup]:
-    """One page of the people interested in a group, with approve / decline / listen buttons for each."""
+def people_screen(group: WorkingGroup, people: list[Person], total: int, page: int, _: Translator,
+                  told: set[int] = frozenset()) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of the people interested in a group, with approve / decline / listen buttons for each (a decision the
+    member has been told has no button to reverse it)."""
     lines = ["<b>" + _("People interested in the {group}: {count}").format(
         group=group_title(group, _), count=_.number(total)) + "</b>", ""]
     rows = []
@@ -351,9 +353,9 @@ def people_screen(group: WorkingGroup, people: list[Person], total: int, page: i
         lines += person_lines(number, person, _)
         iid = person.interest.id
         row = []
-        if person.interest.status != APPROVED:
+        if person.interest.status == INTERESTED or (person.interest.status == DECLINED and iid not in told):
             row.append(button(f"✅ {_.number(number)}", f"grpa:ok:{group.id}:{iid}:{page}"))
-        if person.interest.status != DECLINED:
+        if person.interest.status == INTERESTED or (person.interest.status == APPROVED and iid not in told):
             row.append(button(f"✖ {_.number(number)}", f"grpa:no:{group.id}:{iid}:{page}"))
         if person.interest.reason_voice_file_id:
             row.append(button(f"🔊 {_.number(number)}", f"grpa:vo:{group.id}:{iid}"))
@@ -418,6 +420,19 @@ def decision_content(group: WorkingGroup, approved: bool) -> dict[str, dict]:
             text = _("Thank you for your interest in the {group}. The coordinators could not accept your "
                      "request this time.").format(group=name)
         content[language] = {"text": text, "buttons": buttons}
+    return content
+
+
+def notice_content(group: WorkingGroup, count: int, page: int) -> dict[str, dict]:
+    """The coordinators' notice of requests waiting for a decision, in every language, with a button to the list."""
+    content = {}
+    for language in LANGUAGES:
+        _ = translator(language)
+        text = _.ngettext("🙋 {count} new request to join the {group} is waiting for your decision.",
+                          "🙋 {count} new requests to join the {group} are waiting for your decision.", count).format(
+            count=_.number(count), group=f"<b>{group_title(group, _)}</b>")
+        see = ["👥 " + _("See the requests"), f"grpa:list:{group.id}:{page}"]
+        content[language] = {"text": text, "buttons": [[see]]}
     return content
 
 
@@ -523,6 +538,8 @@ async def interested(update: Update, context: AppContext) -> None:
         if outcome == Expressed.NEW:
             await draft_store.begin(session, member.telegram_id, REASON, step="reason", data={"group_id": group_id},
                                     now=context.now())
+            await groups.note_requests(session, group_id=group_id, configured=context.services.settings.coordinator_ids,
+                                       content=notice_content, now=context.now(), new=True)
     _ = translator(member.language)
     query = update.callback_query
     if outcome == Expressed.CLOSED:
@@ -593,6 +610,9 @@ async def withdraw(update: Update, context: AppContext) -> None:
         done = await groups.withdraw(session, group_id=group_id, member_id=member.id, now=context.now())
         await draft_store.discard(session, member.telegram_id, REASON)
         group = await groups.get(session, group_id)
+        if done is not None:
+            await groups.note_requests(session, group_id=group_id, configured=context.services.settings.coordinator_ids,
+                                       content=notice_content, now=context.now(), new=False)
     _ = translator(member.language)
     if done is None:
         await answer_stale(update, _)
@@ -843,32 +863,67 @@ async def list_people(update: Update, context: AppContext) -> None:
     async with context.services.db.session() as session:
         group = await groups.get(session, group_id)
         found, total, page = await groups.people(session, group_id, page=page) if group else ([], 0, 0)
+        told = await groups.told(session, group_id, [p.interest.id for p in found])
     if group is None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    await show(update, *people_screen(group, found, total, page, _))
+    await show(update, *people_screen(group, found, total, page, _, told))
+
+
+def decline_screen(group: WorkingGroup, person: Person, page: int, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """Asks the coordinator to confirm a decline, saying what the person will be told."""
+    text = _("Decline the request of {name} to join the {group}?").format(
+        name=f"<b>{esc(person.name or _('(no name)'))}</b>", group=group_title(group, _))
+    if person.member is not None:
+        text += "\n\n" + _("They will receive a message saying the coordinators could not accept their request. "
+                            "Once it has reached them, the decision can't be changed.")
+    gid, iid = group.id, person.interest.id
+    return text, keyboard([[button("✖ " + _("Yes, decline"), f"grpa:nok:{gid}:{iid}:{page}")],
+                           [button("◀ " + _("No, back to the list"), f"grpa:list:{gid}:{page}")]])
+
+
+async def confirm_decline(update: Update, context: AppContext) -> None:
+    """The ✖ button: asks to confirm before anyone is declined."""
+    allowed = await require_coordinator(update, context)
+    if allowed is None:
+        return
+    _me, _ = allowed
+    group_id, interest_id, page = (int(context.match.group(i)) for i in (1, 2, 3))
+    async with context.services.db.session() as session:
+        group = await groups.get(session, group_id)
+        person = await groups.person(session, group_id, interest_id)
+    if group is None or person is None or person.interest.status == DECLINED:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    await show(update, *decline_screen(group, person, page, _))
 
 
 async def decide(update: Update, context: AppContext) -> None:
-    """Approves or declines one person; a member hears about it in their language through the outbox."""
+    """Approves, or (once confirmed) declines, one person; a member hears about it in their language through the
+    outbox, and never hears two contradicting decisions."""
     allowed = await require_coordinator(update, context)
     if allowed is None:
         return
     _me, _ = allowed
     approve = context.match.group(1) == "ok"
     group_id, interest_id, page = (int(context.match.group(i)) for i in (2, 3, 4))
-    now = context.now()
+    me, now = update.effective_user.id, context.now()
     async with context.unit_of_work() as session:
         decision = await groups.decide(session, group_id=group_id, interest_id=interest_id, approve=approve,
-                                       by=update.effective_user.id, now=now)
+                                       by=me, now=now)
         group = await groups.get(session, group_id)
-        if decision.outcome == Decided.CHANGED and decision.person.member is not None:
-            delivery = await outbox.create(session, kind="group_decision", content=decision_content(group, approve),
-                                           send_at=now, created_by=update.effective_user.id, ref_id=group_id, now=now)
-            await outbox.add_query(session, delivery, select(Member.telegram_id, Member.id, Member.language)
-                                   .where(Member.id == decision.person.member.id))
+        if decision.outcome == Decided.CHANGED:
+            if decision.person.member is not None:
+                delivery = await outbox.create(session, kind=groups.DECISION_KIND, send_at=now, created_by=me,
+                                               content=decision_content(group, approve), ref_id=group_id, now=now)
+                await outbox.add_query(session, delivery, select(Member.telegram_id, Member.id, Member.language)
+                                       .where(Member.id == decision.person.member.id))
+            await groups.note_requests(session, group_id=group_id, configured=context.services.settings.coordinator_ids,
+                                       content=notice_content, now=now, new=False)
         found, total, page = await groups.people(session, group_id, page=page) if group else ([], 0, 0)
+        told = await groups.told(session, group_id, [p.interest.id for p in found])
     if decision.outcome == Decided.MISSING:
         await answer_stale(update, _)
         return
@@ -876,9 +931,15 @@ async def decide(update: Update, context: AppContext) -> None:
     if decision.revoke_link:
         await _revoke(context, group.chat_id, decision.revoke_link)
     name = decision.person.name
-    note = (_("{name} is approved.") if approve else _("{name} is declined.")).format(name=name)
-    await update.callback_query.answer(shorten(note, 190))
-    await show(update, *people_screen(group, found, total, page, _))
+    if decision.outcome == Decided.TOLD:
+        note = (_("{name} was already told that their request was declined. The decision can't be changed.")
+                if approve else
+                _("{name} was already told that their request was approved. The decision can't be changed."))
+        await update.callback_query.answer(shorten(note.format(name=name), 190), show_alert=True)
+    else:
+        note = (_("{name} is approved.") if approve else _("{name} is declined.")).format(name=name)
+        await update.callback_query.answer(shorten(note, 190))
+    await show(update, *people_screen(group, found, total, page, _, told))
 
 
 async def voice_reason(update: Update, context: AppContext) -> None:
@@ -1117,8 +1178,9 @@ async def pick_event(update: Update, context: AppContext) -> None:
     await update.callback_query.answer()
     rows = [[button(event_label(e, _), f"grpa:ev:{group.id}:{e.id}")] for e in events]
     rows.append([button("◀ " + _("Back to the group"), f"grpa:view:{group.id}")])
-    text = _("Whose attendees should be asked to join the {group}? Those who checked in or answered Going will "
-             "receive a message with an “I'm interested” button.").format(group=f"<b>{group_title(group, _)}</b>")
+    text = _("Whose attendees should be asked to join the {group}? Those who checked in will receive a message with "
+             "an “I'm interested” button; before anyone has checked in, those who answered Going.").format(
+        group=f"<b>{group_title(group, _)}</b>")
     if not events:
         text = _("There are no events yet.")
     await show(update, text, keyboard(rows))
@@ -1143,7 +1205,7 @@ async def confirm_event(update: Update, context: AppContext) -> None:
         group = await groups.get(session, group_id)
         event = await session.get(Event, event_id)
         if group is not None and event is not None:
-            prospects = groups.event_prospects(group_id, event_id, kind=ask_kind(event_id))
+            prospects = groups.event_prospects(group_id, event_id, kind=ask_kind(event_id), asked_by=me)
             count = await groups.count_query(session, prospects)
             if sending and count and group.status == groups.OPEN:
                 delivery = await outbox.create(session, kind=ask_kind(event_id), content=ask_content(group, event),
@@ -1159,8 +1221,8 @@ async def confirm_event(update: Update, context: AppContext) -> None:
     if group.status != groups.OPEN:
         await show(update, _("The group is closed. Reopen it before asking people to join."), keyboard([back]))
     elif count == 0:
-        await show(update, _("There is no one to ask: everyone who checked in at or is going to {event} has been "
-                             "asked already or has expressed interest.").format(event=title), keyboard([back]))
+        await show(update, _("There is no one to ask: every attendee of {event} has been asked already or has "
+                             "expressed interest.").format(event=title), keyboard([back]))
     elif not sending:
         text = _.ngettext("Ask {count} person from {event} to join the {group}?",
                           "Ask {count} people from {event} to join the {group}?", count).format(
@@ -1283,16 +1345,49 @@ def _present(member: ChatMember) -> bool:
 
 
 async def member_changed(update: Update, context: AppContext) -> None:
-    """Notes an approved member joining (or leaving) their working group's chat, for the funnel."""
+    """Notes an approved member joining (or leaving) their working group's chat; the invite link that let someone in
+    stops working, so it can't let in anyone else once they leave."""
     change = update.chat_member
     if change.chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
         return
     before, after = _present(change.old_chat_member), _present(change.new_chat_member)
     if before == after:
         return
+    used = change.invite_link if after else None
+    # Only links the bot made are its to revoke (an admin's own links are theirs).
+    used_link = used.invite_link if used is not None and used.creator and used.creator.id == context.bot.id else None
     async with context.unit_of_work() as session:
-        await groups.chat_membership(session, chat_id=change.chat.id, telegram_id=change.new_chat_member.user.id,
-                                     present=after, now=context.now())
+        membership = await groups.chat_membership(session, chat_id=change.chat.id, used_link=used_link, present=after,
+                                                  telegram_id=change.new_chat_member.user.id, now=context.now())
+    if membership is not None:
+        await _revoke_used(context, membership.chat_id, membership.revoke)
+
+
+async def _revoke_used(context: AppContext | Application, chat_id: int, links: tuple[str, ...]) -> None:
+    """Revokes used invite links and forgets them; one Telegram could not be reached about stays stored, to be revoked
+    at the next start."""
+    services = context.bot_data["services"]
+    for link in links:
+        try:
+            await context.bot.revoke_chat_invite_link(chat_id, link)
+        except BadRequest as exc:
+            log.info("invite link not revoked (%s); forgotten all the same", exc)
+        except TelegramError as exc:
+            log.warning("invite link not revoked (%s); tried again at the next start", exc)
+            continue
+        async with services.db.session() as session:
+            await groups.forget_invite(session, chat_id=chat_id, link=link, now=services.clock.now())
+
+
+@system.on_start
+async def revoke_used_invites(application: Application) -> None:
+    """At start-up: invite links of members now in their group's chat that could not be revoked before are revoked."""
+    async with application.bot_data["services"].db.session() as session:
+        found = await groups.used_invites(session)
+    for chat_id, link in found:
+        await _revoke_used(application, chat_id, (link,))
+    if found:
+        log.info("%d used invite links revoked at start-up", len(found))
 
 
 async def list_button(update: Update, context: AppContext) -> None:
@@ -1317,7 +1412,8 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(form_button, pattern=r"^grpa:f:(n|e):(cancel)()$"))
     app.add_handler(CallbackQueryHandler(set_open, pattern=r"^grpa:(open|close):(\d{1,9})$"))
     app.add_handler(CallbackQueryHandler(list_people, pattern=r"^grpa:list:(\d{1,9}):(\d{1,4})$"))
-    app.add_handler(CallbackQueryHandler(decide, pattern=r"^grpa:(ok|no):(\d{1,9}):(\d{1,9}):(\d{1,4})$"))
+    app.add_handler(CallbackQueryHandler(confirm_decline, pattern=r"^grpa:no:(\d{1,9}):(\d{1,9}):(\d{1,4})$"))
+    app.add_handler(CallbackQueryHandler(decide, pattern=r"^grpa:(ok|nok):(\d{1,9}):(\d{1,9}):(\d{1,4})$"))
     app.add_handler(CallbackQueryHandler(voice_reason, pattern=r"^grpa:vo:(\d{1,9}):(\d{1,9})$"))
     app.add_handler(CallbackQueryHandler(funnel, pattern=r"^grpa:fun:(\d{1,9})$"))
     app.add_handler(CallbackQueryHandler(start_paper, pattern=r"^grpa:paper:(\d{1,9})$"))

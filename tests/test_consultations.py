@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.i18n import translator
-from bot.models import Consultation, ConsultationInput, ConsultationTheme, Delivery, Member
+from bot.models import CheckIn, Consultation, ConsultationInput, ConsultationTheme, Delivery, Member, Rsvp
 from bot.services import consultations
 from handlers.consultations import POLICY_THEMES
 from tests.conftest import COORDINATOR_ID
@@ -66,7 +67,7 @@ async def test_inputs_from_several_members_are_grouped_rethemed_merged_and_expor
     screen = coordinator.last.text
     assert "https://t.me/sahakor_test_bot?start=cs_1" in screen
     assert en("Event: {event}").format(event=EVENT_TITLE) in screen
-    assert en("Open until {time}.").format(time="12/13/24, 5:00\u202fPM") in screen
+    assert en("Open until {time}.").format(time="13/12/2024 17:00") in screen
     async with db.session() as session:
         consultation = await session.get(Consultation, 1)
         themes = {t.label_en: t for t in await consultations.themes(session, 1)}
@@ -312,11 +313,12 @@ async def test_khmer_coordinator_opens_one_with_typed_themes_and_asks_every_memb
 
     await coordinator.press("📣 " + km("Ask members for input"))
     assert coordinator.last.text == km.ngettext("Ask {count} member for input?", "Ask {count} members for input?",
-                                                4).format(count=km.number(4))
+                                                3).format(count=km.number(3))
     await coordinator.press("📣 " + km("Send"))
     delivery = await last_delivery(db, consultations.ASK_KIND)
     await wait_done(bot, db, delivery.id)
-    assert delivery.total == 4
+    assert delivery.total == 3
+    assert not any(km("We would like to hear from you") in (m.text or "") for m in coordinator.messages)
     member = others[1]
     assert member.last.text.startswith("<b>" + km("We would like to hear from you") + "</b>")
     await member.press("💬 " + km("Give my input"))
@@ -329,6 +331,35 @@ async def test_khmer_coordinator_opens_one_with_typed_themes_and_asks_every_memb
     assert telegram.message(COORDINATOR_ID, asked.message_id).text == km(
         "There is no one to ask: everyone it is meant for has been asked already.")
     assert await count(db, Delivery, Delivery.kind == consultations.ASK_KIND) == 1
+
+
+@pytest.mark.parametrize("_", [en, km], ids=["en", "km"])
+async def test_an_events_consultation_asks_those_who_came_and_never_the_coordinator_asking(bot, telegram, db, clock, _):
+    event_id = await make_event(db, clock)
+    consultation_id, _themes = await open_consultation(db, clock, event_id=event_id)
+    coordinator = await coordinator_in(telegram, _)
+    came = await add_member(db, telegram, clock, 1601, language="km")
+    no_show = await add_member(db, telegram, clock, 1602)
+    async with db.session() as session:
+        ids = dict((await session.execute(select(Member.telegram_id, Member.id))).all())
+        for telegram_id in (1601, 1602, COORDINATOR_ID):
+            session.add(Rsvp(event_id=event_id, member_id=ids[telegram_id], answer="going", waitlisted=False,
+                             created_at=clock.now(), updated_at=clock.now()))
+    attendees = ("Ask {count} attendee of the event for input?", "Ask {count} attendees of the event for input?")
+    await coordinator.press_data(f"csa:ask:{consultation_id}")
+    assert coordinator.last.text == _.ngettext(*attendees, 2).format(count=_.number(2))
+
+    async with db.session() as session:
+        for telegram_id in (1601, COORDINATOR_ID):
+            session.add(CheckIn(event_id=event_id, member_id=ids[telegram_id], method="qr", checked_in_at=clock.now()))
+    await coordinator.press_data(f"csa:ask:{consultation_id}")
+    assert coordinator.last.text == _.ngettext(*attendees, 1).format(count=_.number(1))
+    await coordinator.press("📣 " + _("Send"))
+    delivery = await last_delivery(db, consultations.ASK_KIND)
+    await wait_done(bot, db, delivery.id)
+    assert delivery.total == 1 and no_show.messages == []
+    assert came.last.text.startswith("<b>" + km("We would like to hear from you") + "</b>")
+    assert not any(_("We would like to hear from you") in (m.text or "") for m in coordinator.messages)
 
 
 async def test_merging_follows_chains_and_moving_takes_duplicates_along(db, clock):

@@ -298,14 +298,16 @@ async def needs_by_theme(session: AsyncSession, event_id: int) -> list[tuple[str
 ASK_KIND = "consult_ask"
 
 
-def invitees(consultation: Consultation) -> Select:
+def invitees(consultation: Consultation, *, asked_by: int | None = None) -> Select:
     """(chat id, member id, language) of those to ask for input: the event's attendees, or every member;
-    people asked before are left out, so asking again reaches only newcomers."""
+    people asked before are left out, so asking again reaches only newcomers, and so is the coordinator asking."""
     asked = (select(OutboxMessage.chat_id).join(Delivery, Delivery.id == OutboxMessage.delivery_id)
              .where(Delivery.kind == ASK_KIND, Delivery.ref_id == consultation.id))
     query = select(Member.telegram_id, Member.id, Member.language).where(
         Member.registered_at.is_not(None), Member.reachable.is_(True), Member.receives_announcements.is_(True),
         Member.telegram_id.not_in(asked))
+    if asked_by is not None:
+        query = query.where(Member.telegram_id != asked_by)
     if consultation.event_id is not None:
         query = query.where(Member.id.in_(groups.attendee_ids(consultation.event_id)))
     return query

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import BigInteger, Integer, Select, String, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import CheckIn, Delivery, Event, GroupInterest, Member, OutboxMessage, Rsvp, WorkingGroup
+from bot.services import coordinators, outbox
 from bot.text import clean_line
 from bot.vocab import GENDERS, STAKEHOLDERS
 
@@ -25,6 +27,12 @@ VOICE_MAX_BYTES = 5 * 1024 * 1024
 INVITE_LIFETIME = timedelta(days=7)
 INVITE_MARGIN = timedelta(hours=1)
 PAGE_SIZE = 8
+# Members' requests to join are gathered for a few minutes into one notice to the group's coordinators; a notice
+# about to go out is left alone (the outbox may be sending it) and later requests start the next one.
+NOTICE_DELAY = timedelta(minutes=10)
+NOTICE_MARGIN = timedelta(minutes=1)
+NOTICE_KIND = "group_requests"
+DECISION_KIND = "group_decision"
 
 OPEN, CLOSED = "open", "closed"
 INTERESTED, APPROVED, DECLINED, WITHDRAWN = "interested", "approved", "declined", "withdrawn"
@@ -194,11 +202,13 @@ async def statuses_of(session: AsyncSession, member_id: int) -> dict[int, str]:
 
 async def express(session: AsyncSession, *, group_id: int, member: Member, event_id: int | None = None,
                   now: datetime) -> tuple[Expressed, GroupInterest | None]:
-    """Records a member's interest in an open group (again, after they withdrew)."""
+    """Records a member's interest in an open group (again, after they withdrew); it counts as coming from an event
+    only if the member attended it."""
     group = await session.get(WorkingGroup, group_id)
     if group is None or group.status != OPEN:
         return Expressed.CLOSED, None
-    if event_id is not None and await session.get(Event, event_id) is None:
+    if event_id is not None and (await session.get(Event, event_id) is None
+                                 or not await attended(session, event_id, member.id)):
         event_id = None
     interest = await interest_of(session, group_id, member.id)
     if interest is not None:
@@ -323,6 +333,7 @@ class Decided(StrEnum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"
     MISSING = "missing"
+    TOLD = "told"  # the member already received the earlier decision: it stands
 
 
 @dataclass(frozen=True)
@@ -332,9 +343,45 @@ class Decision:
     revoke_link: str | None = None
 
 
+def _decision_messages(group_id: int, interest: GroupInterest) -> Select:
+    """The outbox rows telling this member a decision about this request (since they last asked to join)."""
+    return (select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.delivery_id)
+            .join(Delivery, Delivery.id == OutboxMessage.delivery_id)
+            .where(Delivery.kind == DECISION_KIND, Delivery.ref_id == group_id,
+                   OutboxMessage.member_id == interest.member_id, Delivery.created_at >= interest.created_at))
+
+
+async def _take_back_decision(session: AsyncSession, group_id: int, interest: GroupInterest, now: datetime) -> bool:
+    """Cancels the member's decision message if it has not gone out; False if it has (or is going out now)."""
+    if interest.member_id is None:
+        return True
+    # Locked, so the outbox (which skips locked rows) can't start sending one while it is cancelled.
+    rows = (await session.execute(_decision_messages(group_id, interest).with_for_update(of=OutboxMessage))).all()
+    if any(status in (outbox.SENDING, outbox.SENT) for _id, status, _delivery in rows):
+        return False
+    for delivery_id in {delivery for _id, status, delivery in rows if status == outbox.PENDING}:
+        await outbox.cancel(session, delivery_id, now)
+    return True
+
+
+async def told(session: AsyncSession, group_id: int, interest_ids: list[int]) -> set[int]:
+    """Those of these interests whose decision has reached the member (or is on its way): it can't be changed."""
+    if not interest_ids:
+        return set()
+    query = (select(GroupInterest.id).distinct()
+             .join(OutboxMessage, OutboxMessage.member_id == GroupInterest.member_id)
+             .join(Delivery, Delivery.id == OutboxMessage.delivery_id)
+             .where(GroupInterest.id.in_(interest_ids), GroupInterest.status.in_((APPROVED, DECLINED)),
+                    Delivery.kind == DECISION_KIND, Delivery.ref_id == group_id,
+                    Delivery.created_at >= GroupInterest.created_at,
+                    OutboxMessage.status.in_((outbox.SENDING, outbox.SENT))))
+    return set(await session.scalars(query))
+
+
 async def decide(session: AsyncSession, *, group_id: int, interest_id: int, approve: bool, by: int,
                  now: datetime) -> Decision:
-    """Approves or declines someone's interest in this group; a change of mind is allowed, a withdrawal is final."""
+    """Approves or declines someone's interest in this group; a change of mind is allowed only until the member has
+    been told (the untold decision is then never sent), and a withdrawal is final."""
     found = await person(session, group_id, interest_id)
     if found is None:
         return Decision(Decided.MISSING)
@@ -342,6 +389,8 @@ async def decide(session: AsyncSession, *, group_id: int, interest_id: int, appr
     interest = found.interest
     if interest.status == wanted:
         return Decision(Decided.UNCHANGED, found)
+    if interest.status in (APPROVED, DECLINED) and not await _take_back_decision(session, group_id, interest, now):
+        return Decision(Decided.TOLD, found)
     # A conditional update, so two coordinators deciding at once don't both notify the member.
     result = await session.execute(
         update(GroupInterest).where(GroupInterest.id == interest.id, GroupInterest.status == interest.status)
@@ -400,9 +449,23 @@ async def store_invite(session: AsyncSession, *, interest_id: int, link: str, ex
                           .values(invite_link=link, invite_expires_at=expires_at, updated_at=now))
 
 
+@dataclass(frozen=True)
+class Membership:
+    """What a join or a leave changed: the approved member's interest, and invite links to revoke."""
+
+    interest: GroupInterest | None
+    chat_id: int
+    # Links that let someone in, or that the member who left had not used: each must stop working.
+    revoke: tuple[str, ...]
+
+
 async def chat_membership(session: AsyncSession, *, chat_id: int, telegram_id: int, present: bool,
-                          now: datetime) -> GroupInterest | None:
-    """Records an approved member joining (or leaving) their group's linked chat; the used link is forgotten."""
+                          used_link: str | None, now: datetime) -> Membership | None:
+    """Records someone joining (or leaving) a working group's chat: an approved member's presence, and the bot's
+    invite links that must stop working (Telegram's single use counts only people still in the chat).
+
+    A member's used link stays stored until it is revoked (`forget_invite`), so a revoke that failed is retried.
+    """
     group = await group_of_chat(session, chat_id)
     if group is None:
         return None
@@ -410,14 +473,47 @@ async def chat_membership(session: AsyncSession, *, chat_id: int, telegram_id: i
         select(GroupInterest).join(Member, Member.id == GroupInterest.member_id)
         .where(GroupInterest.group_id == group.id, Member.telegram_id == telegram_id,
                GroupInterest.status == APPROVED))
-    if interest is None:
+    revoke: list[str] = []
+    if used_link:
+        revoke.append(used_link)
+        # Someone else's link (passed on): its owner gets a fresh one when they ask.
+        owners = update(GroupInterest).where(GroupInterest.group_id == group.id, GroupInterest.invite_link == used_link)
+        if interest is not None:
+            owners = owners.where(GroupInterest.id != interest.id)
+        await session.execute(owners.values(invite_link=None, invite_expires_at=None, updated_at=now)
+                              .execution_options(synchronize_session=False))
+    if interest is not None:
+        interest.in_chat = present
+        if present:
+            interest.joined_at = interest.joined_at or now
+        if interest.invite_link:
+            revoke.append(interest.invite_link)
+            if not present:
+                interest.invite_link = interest.invite_expires_at = None
+        interest.updated_at = now
+    elif not revoke:
         return None
-    interest.in_chat = present
-    if present:
-        interest.joined_at = interest.joined_at or now
-        interest.invite_link = interest.invite_expires_at = None
-    interest.updated_at = now
-    return interest
+    return Membership(interest, chat_id, tuple(dict.fromkeys(revoke)))
+
+
+async def forget_invite(session: AsyncSession, *, chat_id: int, link: str, now: datetime) -> None:
+    """Forgets a link once Telegram revoked it."""
+    group = await group_of_chat(session, chat_id)
+    if group is not None:
+        await session.execute(update(GroupInterest).where(GroupInterest.group_id == group.id,
+                                                          GroupInterest.invite_link == link)
+                              .values(invite_link=None, invite_expires_at=None, updated_at=now)
+                              .execution_options(synchronize_session=False))
+
+
+async def used_invites(session: AsyncSession) -> list[tuple[int, str]]:
+    """(chat id, link) of the links of members now in their group's chat that are still to be revoked."""
+    rows = await session.execute(
+        select(WorkingGroup.chat_id, GroupInterest.invite_link)
+        .join(WorkingGroup, WorkingGroup.id == GroupInterest.group_id)
+        .where(GroupInterest.in_chat.is_(True), GroupInterest.invite_link.is_not(None),
+               WorkingGroup.chat_id.is_not(None)))
+    return [(chat_id, link) for chat_id, link in rows.all()]
 
 
 # ---------------------------------------------------------------- reaching members
@@ -432,12 +528,20 @@ def approved_recipients(group_id: int) -> Select:
 
 
 def attendee_ids(event_id: int) -> Select:
-    """Member ids of an event's checked-in attendees and of those who answered Going (not waitlisted)."""
+    """Member ids of an event's attendees: those checked in, once check-in was used for the event; until then, those
+    who answered Going (not waitlisted). A Going that never came is not an attendee."""
     checked_in = select(CheckIn.member_id.label("member_id")).where(CheckIn.event_id == event_id,
                                                                     CheckIn.member_id.is_not(None))
+    check_in_used = select(CheckIn.id).where(CheckIn.event_id == event_id).exists()
     going = select(Rsvp.member_id.label("member_id")).where(Rsvp.event_id == event_id, Rsvp.answer == "going",
-                                                            Rsvp.waitlisted.is_(False))
+                                                            Rsvp.waitlisted.is_(False), ~check_in_used)
     return checked_in.union(going)
+
+
+async def attended(session: AsyncSession, event_id: int, member_id: int) -> bool:
+    """Whether the member is one of the event's attendees (see `attendee_ids`)."""
+    rows = attendee_ids(event_id).subquery()
+    return bool(await session.scalar(select(func.count()).select_from(rows).where(rows.c.member_id == member_id)))
 
 
 def approved_outside_chat(group_id: int) -> Select:
@@ -445,21 +549,22 @@ def approved_outside_chat(group_id: int) -> Select:
     return approved_recipients(group_id).where(GroupInterest.in_chat.is_(False))
 
 
-def event_prospects(group_id: int, event_id: int, *, kind: str) -> Select:
+def event_prospects(group_id: int, event_id: int, *, kind: str, asked_by: int | None = None) -> Select:
     """(chat id, member id, language) of an event's attendees not yet interested in the group nor already asked.
 
-    `kind` names the earlier deliveries of this ask, whose recipients are left out.
+    `kind` names the earlier deliveries of this ask, whose recipients are left out; so is the coordinator asking.
     """
     interested = select(GroupInterest.member_id).where(GroupInterest.group_id == group_id,
                                                         GroupInterest.member_id.is_not(None),
                                                         GroupInterest.status != WITHDRAWN)
     asked = (select(OutboxMessage.chat_id).join(Delivery, Delivery.id == OutboxMessage.delivery_id)
              .where(Delivery.kind == kind, Delivery.ref_id == group_id))
-    return (select(Member.telegram_id, Member.id, Member.language)
-            .where(Member.id.in_(attendee_ids(event_id)), Member.id.not_in(interested),
-                   Member.telegram_id.not_in(asked),
-                   Member.registered_at.is_not(None), Member.reachable.is_(True),
-                   Member.receives_announcements.is_(True)))
+    query = (select(Member.telegram_id, Member.id, Member.language)
+             .where(Member.id.in_(attendee_ids(event_id)), Member.id.not_in(interested),
+                    Member.telegram_id.not_in(asked),
+                    Member.registered_at.is_not(None), Member.reachable.is_(True),
+                    Member.receives_announcements.is_(True)))
+    return query if asked_by is None else query.where(Member.telegram_id != asked_by)
 
 
 async def count_query(session: AsyncSession, query: Select) -> int:
@@ -501,11 +606,11 @@ def _stage(people: list[Person]) -> Stage:
 
 
 async def funnel(session: AsyncSession, group_id: int) -> Funnel:
-    """Expressed interest → approved → joined the chat, each by gender and stakeholder type (withdrawals left out)."""
+    """Expressed interest → approved → in the chat now, each by gender and stakeholder type (withdrawals left out)."""
     rows = await session.execute(_people(group_id))
     everyone = [Person(i, m) for i, m in rows.all()]
     approved = [p for p in everyone if p.interest.status == APPROVED]
-    joined = [p for p in approved if p.interest.joined_at is not None]
+    joined = [p for p in approved if p.interest.in_chat]
     return Funnel(_stage(everyone), _stage(approved), _stage(joined))
 
 
@@ -515,3 +620,69 @@ async def interest_counts(session: AsyncSession) -> dict[int, int]:
         GroupInterest.status != WITHDRAWN).group_by(GroupInterest.group_id))
     return dict(rows.all())
 
+
+# ---------------------------------------------------------------- telling coordinators of new requests
+
+
+NoticeContent = Callable[[WorkingGroup, int, int], dict]
+
+
+async def group_coordinators(session: AsyncSession, group: WorkingGroup, configured: frozenset[int]) -> list[int]:
+    """The group's coordinators: whoever created it or decided on its requests, if still a coordinator; all
+    coordinators when none of them is."""
+    everyone = await coordinators.all_ids(session, configured)
+    involved = set(await session.scalars(select(GroupInterest.decided_by).where(
+        GroupInterest.group_id == group.id, GroupInterest.decided_by.is_not(None)).distinct()))
+    involved.add(group.created_by)
+    return [i for i in everyone if i in involved] or everyone
+
+
+async def _recipients(session: AsyncSession, telegram_ids: list[int]) -> Select:
+    """(chat id, member id, language) of these people, registered or not (English for those who are not)."""
+    known = {telegram_id: (member_id, language) for telegram_id, member_id, language in (await session.execute(
+        select(Member.telegram_id, Member.id, Member.language).where(Member.telegram_id.in_(telegram_ids)))).all()}
+    rows = []
+    for telegram_id in telegram_ids:
+        member_id, language = known.get(telegram_id, (None, "en"))
+        rows.append(select(literal(telegram_id, BigInteger).label("chat_id"),
+                           literal(member_id, Integer).label("member_id"),
+                           literal(language, String).label("language")))
+    return union_all(*rows) if len(rows) > 1 else rows[0]
+
+
+async def note_requests(session: AsyncSession, *, group_id: int, configured: frozenset[int], content: NoticeContent,
+                        now: datetime, new: bool) -> Delivery | None:
+    """Keeps the notice of requests still waiting up to date: after a member asks to join (`new`), the notice
+    gathering this window's requests is made (going out NOTICE_DELAY after the first) or its count raised; after a
+    withdrawal or a decision, its count is lowered, and it is cancelled when none is left waiting.
+
+    `content(group, count, page)` renders the notice; `page` is the list's page with the first of them.
+    """
+    # Taken in turn per group, so requests arriving together share one notice.
+    group = await session.scalar(select(WorkingGroup).where(WorkingGroup.id == group_id).with_for_update())
+    if group is None:
+        return None
+    notice = await session.scalar(
+        select(Delivery).where(Delivery.kind == NOTICE_KIND, Delivery.ref_id == group_id,
+                               Delivery.status == "scheduled", Delivery.send_at > now + NOTICE_MARGIN)
+        .order_by(Delivery.id.desc()).limit(1))
+    if notice is None:
+        if not new:
+            return None
+        ids = await group_coordinators(session, group, configured)
+        if not ids:
+            return None
+        notice = await outbox.create(session, kind=NOTICE_KIND, content={}, send_at=now + NOTICE_DELAY,
+                                     ref_id=group_id, now=now)
+        await outbox.add_query(session, notice, await _recipients(session, ids))
+    waiting = (GroupInterest.group_id == group_id, GroupInterest.member_id.is_not(None),
+               GroupInterest.status == INTERESTED, GroupInterest.created_at >= notice.created_at)
+    count = await session.scalar(select(func.count()).select_from(GroupInterest).where(*waiting)) or 0
+    if count == 0:
+        await outbox.cancel(session, notice.id, now)
+        return None
+    before = await session.scalar(select(func.count()).select_from(GroupInterest).where(
+        GroupInterest.group_id == group_id, GroupInterest.status != WITHDRAWN,
+        GroupInterest.created_at < notice.created_at)) or 0
+    notice.content = content(group, count, before // PAGE_SIZE)
+    return notice
