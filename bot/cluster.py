@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import metrics
+from bot.background import cancel
 from bot.db import Database, is_sqlite
 
 log = logging.getLogger("sahakor.cluster")
@@ -93,13 +94,8 @@ class Leadership:
         self._task = asyncio.create_task(self._watch(), name="leadership")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         if self.is_leader:
             await self._deposed()
         await self._close()

@@ -22,6 +22,7 @@ from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot import metrics
+from bot.background import cancel
 from bot.db import Database, is_sqlite
 from bot.services import inbox
 
@@ -76,13 +77,8 @@ class Intake:
 
     async def stop(self) -> None:
         """Stops looking; claims on updates not yet handled end, so another process may take them at once."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         if self._flusher is not None:
             await self._flusher
         await self._flush()
