@@ -6,20 +6,26 @@ import io
 from dataclasses import dataclass
 from datetime import datetime as DateTime
 from functools import cache, lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton
+from babel.dates import format_date, format_datetime, format_interval, format_skeleton, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+from bot import resources
+from bot.text import local_digits
+
+LOCALES_DIR = resources.folder("locales")
 DOMAIN = "messages"
 LANGUAGES = ("km", "en")
 DEFAULT_LANGUAGE = "en"
+# Numeric dates are day first in both languages, as coordinators type them (Babel's "short" in
+# English is month first: 12/6/26 would read as 12 June in Cambodia).
+SHORT_DATE = "dd/MM/yyyy"
+SHORT_DATETIME = "dd/MM/yyyy HH:mm"
 
 
 def N_(message: str) -> str:
@@ -92,7 +98,7 @@ def check_catalogs() -> None:
 @lru_cache(maxsize=4096)
 def _whole_number(value: int, language: str) -> str:
     """Counts, positions and question numbers come back again and again: formatted once each."""
-    return format_decimal(value, locale=language)
+    return local_digits(format_decimal(value, locale=language), language)
 
 
 @dataclass(frozen=True)
@@ -111,23 +117,44 @@ class Translator:
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         return _translations(self.language).ngettext(singular, plural, count)
 
-    def number(self, value: float | int) -> str:
-        if type(value) is int:
+    def digits(self, text: str) -> str:
+        """Text with numbers in it (already formatted) in the reader's digits: Khmer digits in Khmer."""
+        return local_digits(text, self.language)
+
+    def number(self, value: float | int, *, grouped: bool = True) -> str:
+        """A number as the reader writes it: '1,234' in English, '១,២៣៤' in Khmer; grouped=False for a year."""
+        if type(value) is int and grouped:
             return _whole_number(value, self.language)
-        return format_decimal(value, locale=self.language)
+        return self.digits(format_decimal(value, locale=self.language, group_separator=grouped))
 
     def percent(self, value: float) -> str:
-        return format_percent(value, locale=self.language)
+        return self.digits(format_percent(value, locale=self.language))
 
     def date(self, value: DateTime, tz: ZoneInfo, fmt: str = "long") -> str:
-        return format_date(value.astimezone(tz).date(), format=fmt, locale=self.language)
+        """A day in the reader's language; 'short' is day first in both languages: 13/12/2024."""
+        pattern = SHORT_DATE if fmt == "short" else fmt
+        return self.digits(format_date(value.astimezone(tz).date(), format=pattern, locale=self.language))
 
     def datetime(self, value: DateTime, tz: ZoneInfo, fmt: str | None = None) -> str:
-        """A moment in the member's language: by default 'Wed, Dec 11, 2024, 17:00' (24-hour, no seconds)."""
+        """A moment in the member's language: by default 'Wed, Dec 11, 2024, 17:00' (24-hour, no seconds);
+        'short' is '13/12/2024 08:30', day first, as coordinators type it."""
         if fmt is not None:
-            return format_datetime(value, format=fmt, tzinfo=tz, locale=self.language)
+            pattern = SHORT_DATETIME if fmt == "short" else fmt
+            return self.digits(format_datetime(value, format=pattern, tzinfo=tz, locale=self.language))
         day = format_skeleton("yMMMEd", value, tzinfo=tz, locale=self.language)
-        return f"{day}, {format_skeleton('Hm', value, tzinfo=tz, locale=self.language)}"
+        return self.digits(f"{day}, {format_skeleton('Hm', value, tzinfo=tz, locale=self.language)}")
+
+    def skeleton(self, skeleton: str, value, tz: ZoneInfo | None = None) -> str:
+        """A date or time from a CLDR skeleton ('yMMMM' gives 'December 2024'), in the reader's digits."""
+        return self.digits(format_skeleton(skeleton, value, tzinfo=tz, locale=self.language))
+
+    def interval(self, start, end, skeleton: str, tz: ZoneInfo | None = None) -> str:
+        """A span of time, '08:30 – 17:00' or across days, in the reader's digits."""
+        return self.digits(format_interval(start, end, skeleton, tzinfo=tz, locale=self.language))
+
+    def duration(self, delta, **options) -> str:
+        """A length of time in words, '2 hours' ('in 2 hours' with add_direction=True), in the reader's digits."""
+        return self.digits(format_timedelta(delta, locale=self.language, **options))
 
 
 @cache

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 _KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+_TO_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 # Zero-width joiner/non-joiner carry meaning in some scripts; everything else invisible goes.
 _KEEP_FORMAT = {"\u200c", "\u200d"}
 _SPACES = re.compile(r"\s+")
@@ -15,6 +16,16 @@ _SPACES = re.compile(r"\s+")
 def normalize_digits(text: str) -> str:
     """Turns Khmer digits (០–៩) into ASCII digits."""
     return text.translate(_KHMER_DIGITS)
+
+
+def khmer_digits(text: str) -> str:
+    """Writes ASCII digits as Khmer digits (០–៩), as Khmer readers expect in dates, times and counts."""
+    return text.translate(_TO_KHMER_DIGITS)
+
+
+def local_digits(text: str, language: str) -> str:
+    """The digits of a formatted number or date in the reader's script: Khmer for km, as they are otherwise."""
+    return khmer_digits(text) if language == "km" else text
 
 
 def clean_line(text: str) -> str:

@@ -150,7 +150,7 @@ def attendee_workbook(report: Report, _: Translator) -> bytes:
         }
         rows.append([fields[step] for step in FIELD_LABELS] + [
             rsvp_label(person, _), _(METHODS.get(person.method, person.method)),
-            person.checked_in_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")])
+            person.checked_in_at.astimezone(tz)])
     return exports.workbook(_("Attendees"), headers, rows)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -93,7 +94,7 @@ def member_row(i: int, _) -> tuple:
     return (f"Member {i:02d}", _("Woman") if i < 8 else _("Man"), _(stakeholders[STAKEHOLDER_CYCLE[i % 3]]),
             "CEDAC" if i == 0 else None, provinces["12" if i % 2 == 0 else "07"], "+85512000000" if i == 0 else None,
             rsvp, _("QR code") if i < 30 else _("Checked in by a coordinator"),
-            f"2024-12-13 {8 + (5 + i) // 60:02d}:{(5 + i) % 60:02d}")
+            datetime(2024, 12, 13, 8, 5) + timedelta(minutes=i))
 
 
 @pytest.mark.parametrize("language", ["en", "km"])
@@ -111,29 +112,38 @@ async def test_workshop_report_says_41_attendees_including_10_women_in_both_lang
     summary, breakdown, workbook, chart = boss.messages[-4:]
     lines = summary.text.splitlines()
     assert lines[1] == f"<b>{TITLE_KM if language == 'km' else TITLE_EN}</b>"
+    n = _.digits
     assert lines[4:8] == [
-        _("Invited: {count}").format(count="60"),
+        _("Invited: {count}").format(count=n("60")),
         _("Going: {going} · Maybe: {maybe} · Can't go: {no} · Waitlisted: {waitlisted}").format(
-            going="40", maybe="5", no="6", waitlisted="2"),
+            going=n("40"), maybe=n("5"), no=n("6"), waitlisted=n("2")),
         _("Checked in: {count} (members: {members}, walk-ins: {walkins})").format(
-            count="41", members="38", walkins="3"),
-        _("Show-up rate: {rate} ({came} of the {going} who said Going)").format(rate="88%", came="35", going="40"),
+            count=n("41"), members=n("38"), walkins=n("3")),
+        _("Show-up rate: {rate} ({came} of the {going} who said Going)").format(rate=n("88%"), came=n("35"),
+                                                                               going=n("40")),
     ]
     sentences = lines[-2:]
     assert donor_sentence(41, 10, en) == "41 attendees including 10 women"
     assert set(sentences) == {donor_sentence(41, 10, en), donor_sentence(41, 10, km)}
     assert sentences[0] == donor_sentence(41, 10, _)
+    if language == "km":
+        assert sentences[0] == "អ្នកចូលរួម ៤១ នាក់ ក្នុងនោះស្ត្រី ១០ នាក់"
+        # Every Khmer line in Khmer digits (the English sentence for reports aside), the date included.
+        assert lines[2] == "🗓 សុក្រ ១៣ ធ្នូ ២០២៤, ០៨:៣០ – ១៧:០០"
+        assert not re.search(r"[0-9]", "\n".join(lines[:-1]))
 
     group_line = ("{group}: invited {invited} · going {going} · maybe {maybe} · can't go {no} · waitlisted "
                   "{waitlisted} · checked in {checked_in} ({share}) · show-up {rate}")
-    women = _(group_line).format(group=f"<b>{_('Woman')}</b>", invited="10", going="10", maybe="0", no="0",
-                                 waitlisted="0", checked_in="10", share="24%", rate="80%")
-    no_province = _(group_line).format(group="<b>—</b>", invited="0", going="0", maybe="0", no="0", waitlisted="0",
-                                       checked_in="3", share="7%", rate="—")
+    women = _(group_line).format(group=f"<b>{_('Woman')}</b>", invited=n("10"), going=n("10"), maybe=n("0"),
+                                 no=n("0"), waitlisted=n("0"), checked_in=n("10"), share=n("24%"), rate=n("80%"))
+    no_province = _(group_line).format(group="<b>—</b>", invited=n("0"), going=n("0"), maybe=n("0"), no=n("0"),
+                                       waitlisted=n("0"), checked_in=n("3"), share=n("7%"), rate="—")
     assert women in breakdown.text.splitlines()
     assert no_province in breakdown.text.splitlines()
     assert breakdown.text.splitlines()[-1] == no_province
     assert f"<b>{_('By province')}</b>" in breakdown.text
+    if language == "km":
+        assert not re.search(r"[0-9]", breakdown.text)
 
     filename, content = workbook.document
     assert filename == f"attendance-{event.id}-2024-12-13.xlsx"
@@ -143,12 +153,15 @@ async def test_workshop_report_says_41_attendees_including_10_women_in_both_lang
     assert rows[1:39] == [member_row(i, _) for i in range(38)]
     assert rows[39:] == [
         ("Chea Sreymom", _("Woman"), _("Farmer / producer"), "Takeo women's group", None, None, None, _("Walk-in"),
-         "2024-12-13 09:10"),
+         datetime(2024, 12, 13, 9, 10)),
         ("Sok Lina", _("Woman"), _("Farmer organisation / agricultural cooperative"), None, None, None, None,
-         _("Walk-in"), "2024-12-13 09:11"),
-        ("Kim Rithy", _("Man"), _("Media"), "Radio FM 105", None, None, None, _("Walk-in"), "2024-12-13 09:12"),
+         _("Walk-in"), datetime(2024, 12, 13, 9, 11)),
+        ("Kim Rithy", _("Man"), _("Media"), "Radio FM 105", None, None, None, _("Walk-in"),
+         datetime(2024, 12, 13, 9, 12)),
     ]
     assert len(rows) == 42
+    # Real dates in the cells, shown day first whatever the spreadsheet program's language.
+    assert load_workbook(io.BytesIO(content)).active["I2"].number_format == "dd/mm/yyyy hh:mm"
 
     filename, content = chart.document
     assert filename == f"attendance-{event.id}-2024-12-13.png"

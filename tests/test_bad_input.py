@@ -23,7 +23,7 @@ async def test_a_5000_character_name_is_refused_and_nothing_changes(bot, telegra
     user = telegram.user(301, "A")
     await at_name_step(user, km)
     await user.send("ក" * 5000)
-    assert user.last.text == km("That is too long. Please keep it under {limit} characters.").format(limit="100")
+    assert user.last.text == km("That is too long. Please keep it under {limit} characters.").format(limit="១០០")
     member = await member_of(db, 301)
     assert member.name is None and member.step == Step.NAME
 

@@ -38,6 +38,14 @@ async def test_member_switches_language_and_everything_follows(bot, telegram, db
     assert km("Here is what you can do:") in user.last.text
 
 
+async def test_a_khmer_profile_shows_the_registration_date_in_khmer_digits(bot, telegram, db):
+    user = telegram.user(208, "Sreyneang")
+    await register(user, km)
+    await user.command("profile")
+    assert km("Member since {date}.").format(date="១ ធ្នូ ២០២៤") in user.last.text
+    assert not any(ch in "0123456789" for ch in user.last.text)
+
+
 async def test_phone_typed_with_khmer_digits_is_accepted(bot, telegram, db):
     user = telegram.user(203, "Sophea")
     await user.command("start")
@@ -50,6 +58,9 @@ async def test_phone_typed_with_khmer_digits_is_accepted(bot, telegram, db):
     await user.send("Phnom Penh")
     await user.send("០១២ ៣៤៥ ៦៧៨")
     assert (await member_of(db, 203)).phone == "012345678"
+    await user.press("✏️ " + km("Phone"))
+    await user.send("012 345 679")  # Latin digits are read all the same
+    assert (await member_of(db, 203)).phone == "012345679"
     assert km("Please check your details:") in user.last.text
 
 
