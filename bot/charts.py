@@ -1,4 +1,4 @@
-"""Bar charts of survey and poll results for coordinators.
+"""Bar charts of survey and poll results for coordinators, and small ones for printed reports.
 
 They use the Khmer font set up in bot.posters (Noto Sans Khmer, shaped by Matplotlib's text engine),
 and wrap long labels only between whole Khmer clusters (bot.posters.wrap): a label such as
@@ -25,19 +25,25 @@ LABEL_POINTS = 11
 LABEL_WIDTH = 420
 LABEL_LINES = 3
 TITLE_WIDTH = 1400
+# The report's chart: drawn at the size it is printed (inches), a bar a line of labels high.
+COMPACT_WIDTH = 3.9
+COMPACT_DPI = 220
+COMPACT_POINTS = 7.5
+COMPACT_BAR = 0.25
+COMPACT_LABELS = 0.4
 
-__all__ = ["Bar", "bar_chart"]
+__all__ = ["Bar", "bar_chart", "compact_chart"]
 
 
 @cache
-def _measure(points: float) -> ImageFont.FreeTypeFont:
+def _measure(points: float, dpi: int = DPI) -> ImageFont.FreeTypeFont:
     """The font at the pixel size Matplotlib draws `points` at, to measure where lines may break."""
-    return ImageFont.truetype(str(FONT_PATH), round(points * DPI / 72), layout_engine=ImageFont.Layout.RAQM)
+    return ImageFont.truetype(str(FONT_PATH), round(points * dpi / 72), layout_engine=ImageFont.Layout.RAQM)
 
 
-def wrapped(text: str, points: float, width: int, max_lines: int) -> str:
+def wrapped(text: str, points: float, width: int, max_lines: int, dpi: int = DPI) -> str:
     """The text broken into lines that fit `width` pixels, between words or whole clusters; '…' if cut."""
-    lines = wrap(text, _measure(points), width) or [""]
+    lines = wrap(text, _measure(points, dpi), width) or [""]
     if len(lines) > max_lines:
         lines = [*lines[:max_lines - 1], lines[max_lines - 1].rstrip() + "…"]
     return "\n".join(lines)
@@ -71,3 +77,29 @@ def _panel(ax, heading: str, bars: Sequence[Bar]) -> None:
     ax.xaxis.set_visible(False)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
+
+
+def compact_chart(bars: Sequence[Bar]) -> bytes:
+    """A small PNG for a printed page: a bar per answer, its label on the left and its count and share at its end."""
+    height = 0.12 + COMPACT_BAR * max(len(bars), 1)
+    figure = Figure(figsize=(COMPACT_WIDTH, height), dpi=COMPACT_DPI)
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((COMPACT_LABELS, 0.06 / height, 1 - COMPACT_LABELS - 0.02, 1 - 0.12 / height))
+    ordered = list(reversed(bars))
+    positions = range(len(ordered))
+    drawn = ax.barh(positions, [bar.value for bar in ordered], color=GREEN, height=0.62)
+    label_pixels = round((COMPACT_LABELS - 0.03) * COMPACT_WIDTH * COMPACT_DPI)
+    ax.set_yticks(positions, [wrapped(bar.label, COMPACT_POINTS, label_pixels, 2, COMPACT_DPI) for bar in ordered],
+                  family=FONT_FAMILY, fontsize=COMPACT_POINTS, linespacing=1.0)
+    ax.bar_label(drawn, labels=[printable(bar.text) for bar in ordered], padding=3, family=FONT_FAMILY,
+                 fontsize=COMPACT_POINTS)
+    ax.set_ylim(-0.5, len(ordered) - 0.5)
+    ax.set_xlim(0, max([bar.value for bar in bars] + [1]) * 1.45)
+    ax.xaxis.set_visible(False)
+    ax.tick_params(axis="y", length=0, pad=3)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.spines["left"].set_color("#999999")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=COMPACT_DPI, facecolor="white")
+    return buffer.getvalue()

@@ -1,20 +1,19 @@
-"""Reports as documents: a few kinds of blocks (headings, paragraphs, lists, tables, pictures), written out as
-DOCX (python-docx) and as PDF (HTML rendered by WeasyPrint).
+"""Reports as documents: a few kinds of blocks (headings, paragraphs, lists, tables, pictures, a chart with its
+table), written out as DOCX (python-docx) here and as PDF by bot.reportpdf.
 
 The text comes already translated; one document holds several parts, one per language, each starting on a
-new page. Khmer needs a font that has its glyphs and a shaper (HarfBuzz) that puts coeng and vowel signs in
-place. WeasyPrint shapes with Pango/HarfBuzz and embeds the Noto Sans Khmer file shipped as a Python package.
-In the DOCX every run names Noto Sans Khmer for complex scripts too (w:cs) and marks Khmer as the
-complex-script language, and the font file is embedded as Word does it (an obfuscated font part, ECMA-376
-§17.8.1; python-docx has no call for it), so Word and LibreOffice shape Khmer even where no Khmer font is
-installed.
+new page. Text from members (answers, needs, organisation names) is written as plain text, never as markup,
+with the characters XML cannot hold removed (clean). Khmer needs a font that has its glyphs and a shaper that
+puts coeng and vowel signs in place: in the DOCX every run names Noto Sans Khmer for complex scripts too (w:cs)
+and marks Khmer as the complex-script language, and the font file is embedded as Word does it (an obfuscated
+font part, ECMA-376 §17.8.1; python-docx has no call for it), so Word and LibreOffice shape Khmer even where no
+Khmer font is installed.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import io
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,10 +32,10 @@ from bot.posters import FONT_FAMILY, FONT_PATH, GREEN, printable
 
 LANGUAGE_TAGS = {"km": "km-KH", "en": "en-GB"}
 BODY_POINTS = 10.5
-HEADING_POINTS = {0: 20, 1: 14, 2: 12}
-PICTURE_WIDTH = Cm(13.5)
+HEADING_POINTS = {0: 20, 1: 14, 2: 12, 3: 11}
 PAGE_SIZE = (Cm(21), Cm(29.7))
 MARGIN = Cm(2.2)
+TEXT_WIDTH = PAGE_SIZE[0] - 2 * MARGIN
 OBFUSCATED_FONT = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
 # Elements of w:settings that must come before w:embedTrueTypeFonts (the schema fixes their order).
 _SETTINGS_BEFORE_EMBED = ("w:writeProtection", "w:view", "w:zoom", "w:removePersonalInformation",
@@ -71,9 +70,35 @@ class Table:
 class Picture:
     png: bytes
     description: str
+    # Share of the text width it takes, and whether the description is printed under it.
+    width: float = 0.82
+    caption: bool = True
 
 
-Block = Heading | Paragraph | Bullets | Table | Picture
+@dataclass(frozen=True)
+class Panel:
+    """A chart with a small table beside it (in the PDF; one under the other in Word)."""
+
+    picture: Picture
+    table: Table
+
+
+Block = Heading | Paragraph | Bullets | Table | Picture | Panel
+
+# Characters XML 1.0 cannot hold (python-docx refuses them) and other controls a member's text may carry.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_NUMBER_MARKS = str.maketrans("", "", " ()%.,\u00a0\u202f\u2009")
+
+
+def clean(text: str) -> str:
+    """Text as it can be printed: controls removed, tabs as spaces, carriage returns as line breaks."""
+    return _CONTROLS.sub("", printable(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+
+
+def is_number(text: str) -> bool:
+    """Whether a table cell holds a count or a share (set flush right)."""
+    stripped = text.translate(_NUMBER_MARKS)
+    return bool(stripped) and stripped.isdigit()
 
 
 @dataclass(frozen=True)
@@ -128,7 +153,7 @@ def _flag(rpr, tag: str, on: bool) -> None:
 
 
 def _prepare_styles(document) -> None:
-    for name in ("Normal", "Title", "Heading 1", "Heading 2", "List Bullet", "Caption"):
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet", "Caption"):
         style = document.styles[name]
         _set_fonts(style.element.get_or_add_rPr(), language="en")
     _set_fonts(document.styles["Normal"].element.get_or_add_rPr(), points=BODY_POINTS)
@@ -140,14 +165,14 @@ def _prepare_styles(document) -> None:
 
 def _run(paragraph, text: str, language: str, *, bold: bool = False):
     # Babel's thin spaces (in times and ranges) are not in the font.
-    run = paragraph.add_run(printable(text))
+    run = paragraph.add_run(clean(text))
     _set_fonts(run._element.get_or_add_rPr(), bold=bold if bold else None, language=language)
     return run
 
 
 def _docx_block(document, block: Block, language: str) -> None:
     if isinstance(block, Heading):
-        _run(document.add_paragraph(style=f"Heading {min(block.level, 2)}"), block.text, language)
+        _run(document.add_paragraph(style=f"Heading {min(block.level, 3)}"), block.text, language)
     elif isinstance(block, Paragraph):
         _run(document.add_paragraph(), block.text, language, bold=block.strong)
     elif isinstance(block, Bullets):
@@ -156,8 +181,12 @@ def _docx_block(document, block: Block, language: str) -> None:
     elif isinstance(block, Table):
         _docx_table(document, block, language)
     elif isinstance(block, Picture):
-        document.add_picture(io.BytesIO(block.png), width=PICTURE_WIDTH)
-        _run(document.add_paragraph(style="Caption"), block.description, language)
+        document.add_picture(io.BytesIO(block.png), width=int(TEXT_WIDTH * block.width))
+        if block.caption:
+            _run(document.add_paragraph(style="Caption"), block.description, language)
+    elif isinstance(block, Panel):
+        _docx_block(document, block.picture, language)
+        _docx_table(document, block.table, language)
 
 
 def _docx_table(document, table: Table, language: str) -> None:
@@ -212,7 +241,7 @@ def docx(parts: Sequence[Part], *, title: str) -> bytes:
     for section in document.sections:
         section.page_width, section.page_height = PAGE_SIZE
         section.left_margin = section.right_margin = MARGIN
-    document.core_properties.title = title
+    document.core_properties.title = clean(title)
     document.core_properties.language = LANGUAGE_TAGS.get(parts[0].language, "") if parts else ""
     for index, part in enumerate(parts):
         if index:
@@ -225,74 +254,3 @@ def docx(parts: Sequence[Part], *, title: str) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-# ---------------------------------------------------------------- HTML and PDF
-
-STYLE = """
-@font-face {{ font-family: "{family}"; src: url("{url}"); }}
-@page {{ size: A4; margin: 18mm 16mm 20mm; @bottom-center {{ content: counter(page); font-size: 8pt; color: #666; }} }}
-html {{ font-family: "{family}", sans-serif; font-size: 10.5pt; line-height: 1.55; color: #1b1b1b; }}
-section + section {{ break-before: page; }}
-h1 {{ font-size: 20pt; color: {green}; margin: 0 0 4pt; line-height: 1.35; }}
-h2 {{ font-size: 14pt; color: {green}; margin: 16pt 0 4pt; border-bottom: 1px solid #c8dcc9; }}
-h3 {{ font-size: 12pt; margin: 10pt 0 2pt; }}
-p {{ margin: 3pt 0; }}
-p.meta {{ color: #444; margin: 0; }}
-p.strong {{ font-weight: bold; }}
-ul {{ margin: 3pt 0; padding-left: 16pt; }}
-table {{ border-collapse: collapse; margin: 4pt 0 8pt; }}
-th, td {{ border: 1px solid #bbb; padding: 2pt 6pt; text-align: left; vertical-align: top; }}
-th {{ background: #eef5ee; }}
-td.number {{ text-align: right; }}
-figure {{ margin: 6pt 0 10pt; break-inside: avoid; }}
-figure img {{ width: 82%; }}
-figcaption {{ font-size: 9pt; color: #555; }}
-* {{ overflow-wrap: break-word; }}
-"""
-
-
-def _esc(text: str) -> str:
-    return html.escape(printable(text), quote=True)
-
-
-def _cell(text: str, tag: str) -> str:
-    numeric = tag == "td" and text.replace(" ", "").replace("(", "").replace(")", "").replace("%", "").isdigit()
-    return f'<{tag} class="number">{_esc(text)}</{tag}>' if numeric else f"<{tag}>{_esc(text)}</{tag}>"
-
-
-def _html_block(block: Block) -> str:
-    if isinstance(block, Heading):
-        level = min(block.level, 2) + 1
-        return f"<h{level}>{_esc(block.text)}</h{level}>"
-    if isinstance(block, Paragraph):
-        return f'<p class="strong">{_esc(block.text)}</p>' if block.strong else f"<p>{_esc(block.text)}</p>"
-    if isinstance(block, Bullets):
-        return "<ul>" + "".join(f"<li>{_esc(item)}</li>" for item in block.items) + "</ul>"
-    if isinstance(block, Table):
-        head = "<tr>" + "".join(_cell(h, "th") for h in block.headers) + "</tr>"
-        body = "".join("<tr>" + "".join(_cell(c, "td") for c in row) + "</tr>" for row in block.rows)
-        return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
-    data = base64.b64encode(block.png).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(block.description)}">'
-            f"<figcaption>{_esc(block.description)}</figcaption></figure>")
-
-
-def html_page(parts: Sequence[Part], *, title: str) -> str:
-    """The parts as one HTML page (every text escaped), each part a section in its own language."""
-    style = STYLE.format(family=FONT_FAMILY, url=FONT_PATH.as_uri(), green=GREEN)
-    sections = []
-    for part in parts:
-        body = [f"<h1>{_esc(part.title)}</h1>"] + [f'<p class="meta">{_esc(line)}</p>' for line in part.lines]
-        body += [_html_block(block) for block in part.blocks]
-        sections.append(f'<section lang="{_esc(part.language)}">' + "\n".join(body) + "</section>")
-    language = parts[0].language if parts else "en"
-    return (f'<!DOCTYPE html><html lang="{_esc(language)}"><head><meta charset="utf-8"><title>{_esc(title)}</title>'
-            f"<style>{style}</style></head><body>" + "\n".join(sections) + "</body></html>")
-
-
-def pdf(parts: Sequence[Part], *, title: str) -> bytes:
-    """The parts as a PDF, with the Khmer font embedded."""
-    from weasyprint import HTML  # imported when needed: it loads Pango, which takes a moment
-
-    return HTML(string=html_page(parts, title=title)).write_pdf()

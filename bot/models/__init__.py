@@ -4,6 +4,7 @@ from bot.models.base import NAMING_CONVENTION, Base, UTCDateTime
 from bot.models.briefs import Brief, BriefReaction
 from bot.models.delivery import Delivery, OutboxMessage
 from bot.models.drafts import Draft
+from bot.models.eventreports import EventReportSend
 from bot.models.events import CheckIn, Event, Reminder, Rsvp
 from bot.models.groups import Consultation, ConsultationInput, ConsultationTheme, GroupInterest, WorkingGroup
 from bot.models.intake import InboxUpdate, SendBudget
@@ -24,6 +25,7 @@ __all__ = [
     "Delivery",
     "Draft",
     "Event",
+    "EventReportSend",
     "GroupInterest",
     "InboxUpdate",
     "Member",
