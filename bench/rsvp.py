@@ -54,13 +54,18 @@ COORDINATOR_ID = 9_001  # who published the event; the outbox reports its progre
 
 
 async def seed(database: Path, members: int, capacity: int | None) -> tuple[str, int]:
-    """A fresh database: registered members and one event published to all of them, its invitations
-    waiting in the outbox as the coordinator's Publish leaves them. Returns the URL and the event id."""
+    """A fresh SQLite file filled as `fill` does. Returns the URL and the event id."""
+    url = await fresh_database(database)
+    return url, await fill(url, members, capacity)
+
+
+async def fill(url: str, members: int, capacity: int | None) -> int:
+    """Into an empty database: registered members and one event published to all of them, its invitations
+    waiting in the outbox as the coordinator's Publish leaves them. Returns the event id."""
     from bot.db import Database
     from bot.event_text import invitation_content
     from bot.services import events
 
-    url = await fresh_database(database)
     db = Database(url)
     now = datetime.now(UTC)
     try:
@@ -74,7 +79,7 @@ async def seed(database: Path, members: int, capacity: int | None) -> tuple[str,
             event_id = event.id
     finally:
         await db.dispose()
-    return url, event_id
+    return event_id
 
 
 def invitations_delivered(members: int, event_id: int, timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
@@ -83,12 +88,13 @@ def invitations_delivered(members: int, event_id: int, timeout: float) -> Callab
 
 
 def confirmed(invitation_id: int) -> Answered:
-    """The invitation was redrawn with the answer ticked, and a confirmation came after it."""
+    """The invitation was redrawn with the answer ticked (⏳ for a member on the waiting list), and a confirmation
+    came after it."""
     def check(user: FakeUser, before: int) -> bool:
         latest = user.server.latest(user.id)
         invitation = user.server.message(user.id, invitation_id)
         return (latest is not None and latest.message_id > invitation_id and invitation is not None
-                and any(label.startswith("✅") for label in invitation.button_texts()))
+                and any(label.startswith(("✅", "⏳")) for label in invitation.button_texts()))
     return check
 
 

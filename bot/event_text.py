@@ -5,8 +5,6 @@ from __future__ import annotations
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_interval
-
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.models import Event
 from bot.services.rsvps import EventView, deadline
@@ -31,10 +29,10 @@ def when(event: Event | EventView, _: Translator) -> str:
     tz = zone(event)
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
     if start.date() == end.date():
-        day = format_date(start.date(), "full", locale=_.language)
-        hours = format_interval(start.time(), end.time(), "Hm", locale=_.language)
+        day = _.date(start, tz, "full")
+        hours = _.interval(start.time(), end.time(), "Hm")
         return f"{day}, {hours}"
-    return format_interval(start, end, "yMMMEdHm", tzinfo=tz, locale=_.language)
+    return _.interval(start, end, "yMMMEdHm", tz)
 
 
 def moment(value, event: Event | EventView, _: Translator) -> str:

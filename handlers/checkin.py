@@ -15,7 +15,7 @@ from bot.services import checkins, drafts, members
 from bot.services.checkins import Outcome, Result
 from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
-from handlers import deeplinks
+from handlers import deeplinks, inplace
 from handlers import drafts as draft_inputs
 from handlers.common import (
     answer_stale,
@@ -26,9 +26,9 @@ from handlers.common import (
     load_member,
     pairs,
     reply,
-    show,
     tr,
 )
+from handlers.inplace import show
 
 SEARCH = "checkin_search"
 WALKIN = "walkin"
@@ -78,8 +78,9 @@ def invalid_input_text(reason: str, limit: int, _: Translator) -> str:
     return _(INVALID_INPUT[reason]).format(limit=_.number(limit))
 
 
-def done_button(_: Translator) -> list:
-    return [button(_("Done"), "ci:done")]
+def done_button(_: Translator, *, keep: bool = False) -> list:
+    """Done ends searching or adding walk-ins; under a confirmation (`keep`) it leaves the confirmation readable."""
+    return [button(_("Done"), "ci:done:keep" if keep else "ci:done")]
 
 
 # ---------------------------------------------------------------- members scanning the QR code
@@ -306,7 +307,7 @@ async def check_in_member(update: Update, context: AppContext) -> None:
              else _("{name} was already checked in.")).format(name=name)
     text = "\n".join([first, checked_in_line(count, _), "", _("Type another name or phone number, or press Done.")])
     # A new message, so the list stays for checking in someone else from the same search.
-    await reply(update, text, keyboard([done_button(_)]))
+    await reply(update, text, keyboard([done_button(_, keep=True)]))
 
 
 # ---------------------------------------------------------------- walk-ins without Telegram
@@ -455,12 +456,13 @@ async def _save_walkin(update: Update, context: AppContext, event_id: int, organ
     await reply(update, text, keyboard([
         [button("➕ " + _("Add another walk-in"), f"ci:walk:{event_id}")],
         [button("🔎 " + _("Check someone in"), f"ci:find:{event_id}")],
-        done_button(_),
+        done_button(_, keep=True),
     ]))
 
 
 async def finish(update: Update, context: AppContext) -> None:
-    """Ends searching or adding a walk-in."""
+    """Ends searching or adding a walk-in. Pressed under a question, the question gives way to "Closed"; under a
+    confirmation ("✅ … is checked in"), the confirmation stays and "Closed" follows it."""
     allowed = await require_coordinator(update, context)
     if allowed is None:
         return
@@ -469,7 +471,12 @@ async def finish(update: Update, context: AppContext) -> None:
         await drafts.discard(session, update.effective_user.id, SEARCH)
         await drafts.discard(session, update.effective_user.id, WALKIN)
     await update.callback_query.answer()
-    await show(update, _("Closed. Send /checkin to check in more people."))
+    closed = _("Closed. Send /checkin to check in more people.")
+    if context.match.group(1):
+        await inplace.drop_buttons(update)
+        await reply(update, closed)
+    else:
+        await show(update, closed)
 
 
 def register(app: Application) -> None:
@@ -483,4 +490,4 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(walkin_gender, pattern=r"^ci:wg:(\d{1,9}):(\w{1,20})$"))
     app.add_handler(CallbackQueryHandler(walkin_stakeholder, pattern=r"^ci:ws:(\d{1,9}):(\w{1,20})$"))
     app.add_handler(CallbackQueryHandler(walkin_skip_organisation, pattern=r"^ci:wo:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(finish, pattern=r"^ci:done$"))
+    app.add_handler(CallbackQueryHandler(finish, pattern=r"^ci:done(:keep)?$"))

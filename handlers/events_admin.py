@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_timedelta, get_timezone_location
+from babel.dates import get_timezone_location
+from babel.lists import format_list
+from babel.units import format_unit
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import event_text
@@ -24,7 +25,7 @@ from bot.services.audience import Audience
 from bot.services.events import InvalidInput
 from bot.text import esc
 from bot.vocab import RSVP_ANSWERS
-from handlers import audience_picker
+from handlers import audience_picker, inplace
 from handlers import reminders as reminder_jobs
 from handlers import rsvp as rsvp_screens
 from handlers.common import (
@@ -36,10 +37,10 @@ from handlers.common import (
     load_member,
     pairs,
     reply,
-    show,
     tr,
 )
 from handlers.drafts import on_input
+from handlers.inplace import show
 
 KIND = "event"  # the /newevent conversation
 EDIT_KIND = "event_edit"  # a change to a published event
@@ -52,9 +53,12 @@ LIST_TITLE_MAX = 60
 TIME_STEPS = ("start", "end", "time_ok")
 TAIL_STEPS = ("venue", "location", "capacity", "deadline", "agenda", "reminders", "audience", "preview")
 # Steps answered with buttons only; typed text there gets a reminder to use them.
-BUTTON_STEPS = ("time_ok", "reminders", "audience", "preview")
-# Steps where a coordinator correcting one part from the preview may keep the current answer.
-KEEPABLE = ("title", "description", "start", "venue", "location", "capacity", "deadline", "agenda", "reminders")
+BUTTON_STEPS = ("time_ok", "audience", "preview")
+# Steps where a coordinator correcting one part from the preview may keep the current answer (the reminders
+# screen has its own Done).
+KEEPABLE = ("title", "description", "start", "venue", "location", "capacity", "deadline", "agenda")
+# Reminder times offered as buttons, in minutes before the start (others are typed).
+REMINDER_PRESETS = (10080, 1440, 180, 120, 60, 30)
 
 GROUPS = {
     "title": N_("Title"),
@@ -80,10 +84,12 @@ INVALID = {
     "capacity": N_("Please type the number of seats as a whole number, for example 60."),
     "below_taken": N_("{taken} seats are already taken, so there cannot be fewer seats than that."),
     "location": N_("That location is not valid. Please send it again: tap 📎, then Location."),
+    "reminder_after_start": N_("A reminder must come before the start ({start}). Please type another time."),
+    "too_many_reminders": N_("There can be at most {limit} reminders. Remove one before adding another."),
 }
 END_FORMAT = N_("I could not read that. Please type a time like 17:00, or a date and time like 14/12/2024 12:00.")
 LIMITS = {"title": events.TITLE_MAX, "description": events.DESCRIPTION_MAX, "venue": events.VENUE_MAX,
-          "agenda": events.AGENDA_MAX}
+          "agenda": events.AGENDA_MAX, "reminders": events.REMINDERS_MAX}
 
 
 def other(language: str) -> str:
@@ -128,13 +134,44 @@ def language_label(language: str, _: Translator) -> str:
     return _(LANGUAGE_LABELS[language])
 
 
-def reminders_text(minutes: list[int] | None, _: Translator) -> str:
-    """'Reminders: 1 day, 2 hours before the start.' or 'No reminders'."""
-    if not minutes:
+def before_text(minutes: int, _: Translator) -> str:
+    """How long before the start, exactly: '1 day', '2 hours', '1 day 2 hours 30 minutes'."""
+    days, rest = divmod(int(minutes), 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [format_unit(value, unit, length="long", locale=_.language)
+             for value, unit in ((days, "duration-day"), (hours, "duration-hour"), (mins, "duration-minute")) if value]
+    return _.digits(format_list(parts, style="unit", locale=_.language))
+
+
+def reminders_text(event: Event, now: datetime, _: Translator) -> str:
+    """The reminders that will really be sent, one a line with when it goes out, or 'No reminders': one whose
+    time has passed is not sent, so it is not listed."""
+    upcoming = events.upcoming_reminders(event.reminder_minutes, event.starts_at, now)
+    if not upcoming:
         return _("No reminders")
-    times = ", ".join(format_timedelta(timedelta(minutes=m), threshold=1.0, locale=_.language)
-                      for m in sorted(minutes, reverse=True))
-    return _("Reminders: {times} before the start.").format(times=times)
+    tz = event_text.zone(event)
+    return "\n".join([_("Reminders:"), *("• " + _("{moment} ({duration} before the start)").format(
+        moment=_.datetime(event.starts_at - timedelta(minutes=m), tz), duration=before_text(m, _))
+        for m in upcoming)])
+
+
+def reminders_screen(data: dict, now: datetime, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """The reminders members will get, the preset times still to come as buttons to add or remove, and how to
+    type another time."""
+    event = events.sketch(data)
+    chosen = set(events.upcoming_reminders(event.reminder_minutes, event.starts_at, now))
+    presets = [m for m in REMINDER_PRESETS if event.starts_at - timedelta(minutes=m) > now]
+    example = event.starts_at - timedelta(hours=1)
+    if example <= now:
+        example = event.starts_at - (event.starts_at - now) / 2
+    text = "\n\n".join([
+        _("Members who answer “Going” or “Maybe” get reminders."),
+        "⏰ " + reminders_text(event, now, _),
+        _("Press a time to add or remove it, or type the date and time of another reminder, for example "
+          "{example}.").format(example=_.datetime(example, event_text.zone(event), "short"))])
+    rows = pairs([button(("✓ " if m in chosen else "") + before_text(m, _), f"evn:rem:t:{m}") for m in presets])
+    rows.append([button("🔕 " + _("No reminders"), "evn:rem:none"), button("✅ " + _("Done"), "evn:rem:done")])
+    return text, keyboard(rows)
 
 
 def start_prompt(tz: ZoneInfo, _: Translator) -> str:
@@ -148,7 +185,8 @@ def end_prompt(_: Translator) -> str:
 
 
 def step_screen(step: str, data: dict, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The question for one step of /newevent (the audience and the preview have their own screens)."""
+    """The question for one step of /newevent (the reminders, the audience and the preview have their own
+    screens)."""
     base, language = split(step)
     first = data["first"]
     values = dict(language=language_label(language or first, _), other=language_label(first, _))
@@ -192,14 +230,9 @@ def step_screen(step: str, data: dict, _: Translator) -> tuple[str, InlineKeyboa
         text = _("Until when can members answer? Type a date and time before the start, like 10/12/2024 17:00. "
                  "Without a deadline, members can answer until the start.")
         rows.append([button(_("No deadline"), "evn:skip:deadline")])
-    elif step == "agenda":
+    else:
         text = _("Type the agenda, one line per presentation, for example:\n08:30 Welcome\n09:00 Policy updates")
         rows.append([button(_("No agenda"), "evn:skip:agenda")])
-    else:
-        text = _("Members who answer “Going” or “Maybe” get reminders.") + "\n" + reminders_text(
-            events.DEFAULT_REMINDERS, _)
-        rows.append([button("✅ " + _("Keep these reminders"), "evn:rem:keep"),
-                     button("🔕 " + _("No reminders"), "evn:rem:none")])
     if data.get("editing") and base in KEEPABLE:
         rows.append([button(_("Keep as it is"), "evn:keep")])
     return text, keyboard(rows) if rows else None
@@ -217,7 +250,8 @@ def preview_buttons(event: Event, _: Translator) -> list[list]:
     return [[button(label, "evn:pv") for label, _data in row] for row in event_text.rsvp_buttons(event.id, _)]
 
 
-def summary_screen(event: Event, sizes: dict[str, int], _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+def summary_screen(event: Event, sizes: dict[str, int], now: datetime,
+                   _: Translator) -> tuple[str, InlineKeyboardMarkup]:
     """What the invitation does not show (map, agenda, reminders, audience), and Publish / Edit / Discard."""
     lines = ["<b>" + _("Please check before publishing:") + "</b>", ""]
     if event.latitude is not None:
@@ -226,7 +260,7 @@ def summary_screen(event: Event, sizes: dict[str, int], _: Translator) -> tuple[
     else:
         lines.append("🗺 " + _("No map location"))
     lines.append("📋 " + (_("Agenda:") + "\n" + esc(event.agenda) if event.agenda else _("No agenda")))
-    lines.append("⏰ " + reminders_text(event.reminder_minutes, _))
+    lines.append("⏰ " + reminders_text(event, now, _))
     chosen = Audience.from_json(event.audience)
     lines.append("👥 " + esc(audience_picker.describe(chosen, _)) + " — " + audience_picker.size_line(sizes, _))
     lines += ["", _("Publish now? The invitation is sent at once.")]
@@ -245,7 +279,7 @@ def fields_screen(_: Translator) -> tuple[str, InlineKeyboardMarkup]:
 def invalid_text(reason: str, step: str, typed: str, start: datetime | None, tz: ZoneInfo, _: Translator,
                  seats_taken: int = 0) -> str:
     """Why a typed answer was refused, in the coordinator's language."""
-    message = END_FORMAT if reason == "format" and step == "end" else INVALID[reason]
+    message = END_FORMAT if reason == "format" and step in ("end", "reminders") else INVALID[reason]
     base, _language = split(step)
     return _(message).format(length=_.number(len(typed)), limit=_.number(LIMITS.get(base, 0)),
                              start=_.datetime(start, tz, "short") if start else "", taken=_.number(seats_taken))
@@ -269,6 +303,8 @@ def parse_answer(step: str, text: str, data: dict, tz: ZoneInfo, now: datetime, 
         return {"capacity": events.parse_capacity(text, seats_taken)}
     if step == "deadline":
         return {"rsvp_deadline": events.to_json("rsvp_deadline", events.parse_deadline(text, start, tz, now))}
+    if step == "reminders":
+        return {"reminder_minutes": events.add_reminder(data.get("reminder_minutes"), text, start, tz, now)}
     return {"agenda": events.clean_agenda(text)}
 
 
@@ -303,10 +339,7 @@ async def typed_values(update: Update, step: str, data: dict, tz: ZoneInfo, now:
 
 async def _drop_buttons(update: Update) -> None:
     """Takes the buttons off a pressed question, so the chat keeps the answer and the next question follows."""
-    try:
-        await update.callback_query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest:
-        pass  # an old or already edited message: the next question is sent all the same
+    await inplace.drop_buttons(update)
 
 
 async def _alert(update: Update, text: str) -> None:
@@ -328,6 +361,9 @@ async def ask(update: Update, context: AppContext, draft: Draft, _: Translator) 
     if draft.step == "audience":
         await reply(update, *await audience_screen(context, draft.data, _))
         return
+    if draft.step == "reminders":
+        await reply(update, *reminders_screen(draft.data, context.now(), _))
+        return
     await reply(update, *step_screen(draft.step, draft.data, _))
 
 
@@ -346,7 +382,7 @@ async def send_preview(update: Update, context: AppContext, draft: Draft, _: Tra
     for language in LANGUAGES:
         reader = translator(language)
         await reply(update, event_text.invitation_text(event, reader), keyboard(preview_buttons(event, reader)))
-    await reply(update, *summary_screen(event, sizes, _))
+    await reply(update, *summary_screen(event, sizes, context.now(), _))
 
 
 async def _arrive(session, draft: Draft, telegram_id: int, now: datetime) -> None:
@@ -407,7 +443,7 @@ async def wizard_input(update: Update, context: AppContext, draft: Draft) -> Non
     if step in BUTTON_STEPS:
         await reply(update, _("Please choose one of the buttons."))
         if step == "preview":
-            await reply(update, *summary_screen(*await _draft_event(context, draft), _))
+            await reply(update, *summary_screen(*await _draft_event(context, draft), now, _))
         else:
             await ask(update, context, draft, _)
         return
@@ -418,7 +454,8 @@ async def wizard_input(update: Update, context: AppContext, draft: Draft) -> Non
         draft = await drafts.get(session, update.effective_user.id, KIND)
         if draft is None or draft.step != step:
             return
-        drafts.advance(draft, step=next_step(step, draft.data), now=now, **values)
+        # A typed reminder is added to the list on the screen, which is asked again.
+        drafts.advance(draft, step=step if step == "reminders" else next_step(step, draft.data), now=now, **values)
         await _arrive(session, draft, update.effective_user.id, now)
     await ask(update, context, draft, _)
 
@@ -543,8 +580,40 @@ async def _time(update, context, member, _, match) -> None:
 
 
 async def _reminders(update, context, member, _, match) -> None:
-    minutes = list(events.DEFAULT_REMINDERS) if match.group(1) == "keep" else []
-    await _advance(update, context, _, _on("reminders"), lambda draft: {"reminder_minutes": minutes})
+    """No reminders, or Done: the reminders still to come are kept, and the next question follows."""
+    now = context.now()
+
+    def chosen(draft: Draft) -> dict:
+        if match.group(1) == "none":
+            return {"reminder_minutes": []}
+        start = events.from_json("starts_at", draft.data.get("starts_at"))
+        return {"reminder_minutes": events.upcoming_reminders(draft.data.get("reminder_minutes"), start, now)}
+
+    await _advance(update, context, _, _on("reminders"), chosen)
+
+
+async def _reminder_toggle(update, context, member, _, match) -> None:
+    """Adds or removes a preset reminder time and redraws the reminders screen in place."""
+    minutes, now = int(match.group(1)), context.now()
+    outcome = "stale"
+    async with context.unit_of_work() as session:
+        draft = await drafts.get(session, update.effective_user.id, KIND)
+        if draft is not None and draft.step == "reminders" and minutes in REMINDER_PRESETS:
+            start = events.from_json("starts_at", draft.data.get("starts_at"))
+            chosen = set(events.upcoming_reminders(draft.data.get("reminder_minutes"), start, now))
+            if minutes not in chosen and len(chosen) >= events.REMINDERS_MAX:
+                outcome = "full"
+            else:
+                outcome = "ok"
+                drafts.advance(draft, step="reminders", now=now,
+                               reminder_minutes=sorted(chosen ^ {minutes}, reverse=True))
+    if outcome == "stale":
+        await answer_stale(update, _)
+    elif outcome == "full":
+        await _alert(update, _(INVALID["too_many_reminders"]).format(limit=_.number(events.REMINDERS_MAX)))
+    else:
+        await update.callback_query.answer()
+        await show(update, *reminders_screen(draft.data, now, _))
 
 
 async def _keep(update, context, member, _, match) -> None:
@@ -596,7 +665,7 @@ async def _back(update, context, member, _, match) -> None:
     if draft is None:
         return
     await update.callback_query.answer()
-    await show(update, *summary_screen(*await _draft_event(context, draft), _))
+    await show(update, *summary_screen(*await _draft_event(context, draft), context.now(), _))
 
 
 async def _field(update, context, member, _, match) -> None:
@@ -688,7 +757,9 @@ WIZARD_BUTTONS: list[tuple[str, WizardHandler]] = [
     (r"evn:both", _both),
     (r"evn:skip:(desc|location|capacity|deadline|agenda)", _skip),
     (r"evn:time:(ok|fix)", _time),
-    (r"evn:rem:(keep|none)", _reminders),
+    # "keep" is the Done of screens sent before times could be chosen.
+    (r"evn:rem:(keep|none|done)", _reminders),
+    (r"evn:rem:t:(\d{1,6})", _reminder_toggle),
     (r"evn:keep", _keep),
     (re.escape(PICKER) + r":.*", _audience),
     (r"evn:pv", _preview_button),
@@ -751,7 +822,7 @@ def details_screen(event: Event, counts: events.Counts, _: Translator, link: str
         deadline = event_text.moment(event.rsvp_deadline, event, _)
         lines.append("⌛ " + _("Answers until {deadline}").format(deadline=deadline))
     lines += ["👥 " + esc(audience_picker.describe(Audience.from_json(event.audience), _)),
-              "⏰ " + reminders_text(event.reminder_minutes, _), "", counts_line(counts, _)]
+              "⏰ " + reminders_text(event, now, _), "", counts_line(counts, _)]
     if event.agenda:
         lines += ["", "📋 " + _("Agenda:"), esc(event.agenda)]
     lines += ["", _("Link to the invitation:") + " " + esc(link)]
@@ -822,7 +893,7 @@ async def open_invitation(update: Update, context: AppContext) -> None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    await reply(update, *rsvp_screens.invitation_screen(outcome, _))
+    await rsvp_screens.send_invitation(update, context, outcome, member.language)
 
 
 # ---------------------------------------------------------------- a published event: details and changes
@@ -1102,7 +1173,7 @@ async def _stop(update, context, member, _, match) -> None:
 async def _save(update, context, member, _, match) -> None:
     """Saves a confirmed change, re-plans reminders, and tells the members who answered."""
     event_id, uid, now = int(match.group(1)), update.effective_user.id, context.now()
-    told, promoted, result = 0, [], events.Change("not_found", None)
+    told, promoted, redraws, result = 0, [], 0, events.Change("not_found", None)
     async with context.unit_of_work() as session:
         draft = await _pending(session, uid, event_id)
         if draft is not None and draft.step is None and "values" in draft.data:
@@ -1112,6 +1183,7 @@ async def _save(update, context, member, _, match) -> None:
             await events.refresh_invitations(session, result.event, event_text.invitation_content(result.event))
             if draft.data["field"] == "cap":
                 promoted = await rsvps.fill_seats(session, result.event, now, rsvp_screens.promotion_content)
+            redraws = await rsvps.event_changed(session, event_id, now)
             notice = "postpone" if draft.data.get("postpone") else draft.data["field"]
             if notice in NOTICES:
                 told = await events.tell_answered(session, result.event, kind=events.UPDATE,
@@ -1135,6 +1207,8 @@ async def _save(update, context, member, _, match) -> None:
     await reminder_jobs.sync_jobs(context.application, event_id)
     if told or promoted:
         context.services.delivery.wake()
+    if redraws:
+        rsvp_screens.redraw_soon(context.application)
 
 
 async def _refused(update: Update, result: events.Change, _: Translator) -> None:
@@ -1168,9 +1242,10 @@ async def _cancel_confirmed(update, context, member, _, match) -> None:
     async with context.unit_of_work() as session:
         current = await events.get(session, event_id)
         event = await events.cancel(session, event_id, now) if current and events.is_open(current, now) else None
-        told = 0
+        told = redraws = 0
         if event is not None:
             await reminders.plan(session, event, now)
+            redraws = await rsvps.event_changed(session, event_id, now)
             told = await events.tell_answered(session, event, kind=events.CANCELLATION, content=cancel_content(event),
                                               coordinator_chat=update.effective_chat.id, language=_.language, now=now)
     if current is None or current.status == events.DRAFT:
@@ -1187,6 +1262,8 @@ async def _cancel_confirmed(update, context, member, _, match) -> None:
     await reminder_jobs.sync_jobs(context.application, event_id)
     if told:
         context.services.delivery.wake()
+    if redraws:
+        rsvp_screens.redraw_soon(context.application)
 
 
 MANAGE_BUTTONS: list[tuple[str, WizardHandler]] = [

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from babel.dates import format_timedelta
 from telegram.ext import Application
 
 from bot.app import AppContext, Services
@@ -40,7 +39,7 @@ def map_link(event: Event) -> str | None:
 def reminder_text(event: Event, language: str, now: datetime) -> str:
     """The reminder as HTML: how soon, the title, the time, the venue and the map."""
     _ = translator(language)
-    soon = format_timedelta(event.starts_at - now, threshold=1.1, add_direction=True, locale=language)
+    soon = _.duration(event.starts_at - now, threshold=1.1, add_direction=True)
     lines = [_("⏰ Reminder: <b>{title}</b> starts {soon}.").format(title=esc(title(event, language)), soon=soon),
              "", "🗓 " + when(event, _)]
     if event.venue:

@@ -116,7 +116,7 @@ async def test_scanning_before_the_window_says_in_khmer_when_check_in_opens(bot,
     await user.command("start", qr_payload(event))
     opens = event_text.moment(WORKSHOP_START - timedelta(minutes=120), event, km)
     assert user.last.text == km("Check-in for {title} opens at {time}.").format(title=TITLE_KM, time=opens)
-    assert "6:30" in opens
+    assert "០៦:៣០" in opens
     assert await count_check_ins(db) == 0
 
     clock.set(WORKSHOP_START - timedelta(minutes=120))
@@ -273,7 +273,7 @@ async def test_coordinator_gets_a_printable_qr_poster_that_encodes_the_check_in_
     assert boss.last.button_texts() == [f"{title} · {_.date(WORKSHOP_START, event_text.zone(event), 'medium')}"]
     await boss.press(f"ci:ev:{event.id}")
     assert _.ngettext("{count} person checked in so far.", "{count} people checked in so far.", 0).format(
-        count="0") in boss.last.text
+        count=_.number(0)) in boss.last.text
     await boss.press("🖨 " + _("QR poster"))
 
     filename, content = boss.last.document
@@ -366,7 +366,7 @@ async def test_search_in_khmer_with_no_match_or_bad_input_says_so_and_changes_no
                                 "person as a walk-in.").format(query="Nobody &lt;b&gt;")
     assert boss.last.button_texts() == ["➕ " + km("Add a walk-in"), km("Done")]
     await boss.send("x" * 5000)
-    assert boss.last.text == km("That is too long. Please keep it under {limit} characters.").format(limit="100")
+    assert boss.last.text == km("That is too long. Please keep it under {limit} characters.").format(limit="១០០")
     await boss.send("\u200b")
     assert boss.last.text == km("That was empty. Please type some text.")
     await boss.send("%")
@@ -427,7 +427,7 @@ async def test_walk_in_is_recorded_in_khmer_after_bad_names_are_refused(bot, tel
     await boss.send("   \u200b ")
     assert boss.last.text == km("That was empty. Please type some text.")
     await boss.send("ស" * 5000)
-    assert boss.last.text == km("That is too long. Please keep it under {limit} characters.").format(limit="100")
+    assert boss.last.text == km("That is too long. Please keep it under {limit} characters.").format(limit="១០០")
     await boss.send("<b>Srey</b> & Co")
     assert boss.last.text == km("What is {name}'s gender?").format(name="&lt;b&gt;Srey&lt;/b&gt; &amp; Co")
 
@@ -444,14 +444,14 @@ async def test_walk_in_is_recorded_in_khmer_after_bad_names_are_refused(bot, tel
     await boss.press(km("Skip"))
     assert boss.last.text.splitlines() == [
         km("✅ Walk-in {name} is recorded.").format(name="&lt;b&gt;Srey&lt;/b&gt; &amp; Co"),
-        km.ngettext("{count} person checked in so far.", "{count} people checked in so far.", 1).format(count="1")]
+        km.ngettext("{count} person checked in so far.", "{count} people checked in so far.", 1).format(count="១")]
 
     await boss.press("➕ " + km("Add another walk-in"))
     await boss.send("Chea Sophal")
     await boss.press(km("Man"))
     await boss.press(km("Government"))
     await boss.send("o" * 201)
-    assert boss.last.text == km("That is too long. Please keep it under {limit} characters.").format(limit="200")
+    assert boss.last.text == km("That is too long. Please keep it under {limit} characters.").format(limit="២០០")
     await boss.send("ក្រសួងកសិកម្ម")
     assert boss.last.text.startswith(km("✅ Walk-in {name} is recorded.").format(name="Chea Sophal"))
 

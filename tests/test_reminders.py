@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from babel.dates import format_timedelta
 from sqlalchemy import select
 
 from bot.event_text import when
@@ -186,7 +185,7 @@ async def test_a_due_reminder_reaches_members_who_are_coming_in_their_language(b
     await wait_done(bot, db, delivery.id)
     for chat_id, _, title in ((701, en, TITLE_EN), (702, km, TITLE_KM), (703, km, TITLE_KM)):
         [message] = reminder_messages(telegram, chat_id)
-        soon = format_timedelta(timedelta(days=1), threshold=1.1, add_direction=True, locale=_.language)
+        soon = _.duration(timedelta(days=1), threshold=1.1, add_direction=True)
         assert message.text.startswith(_("⏰ Reminder: <b>{title}</b> starts {soon}.").format(title=title, soon=soon))
         assert "🗓 " + when(event, _) in message.text
         assert "📍 " + VENUE in message.text

@@ -70,6 +70,11 @@ class Rsvp(Base):
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The member's message that shows this answer (the invitation they last answered or opened), a fingerprint
+    # of what it shows, and since when it is due to be redrawn (the answer changed behind the member's back).
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    drawn: Mapped[str | None] = mapped_column(String(16))
+    redraw_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Reminder(Base):

@@ -7,7 +7,7 @@ import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
@@ -29,6 +29,7 @@ VENUE_MAX = 200
 AGENDA_MAX = 1000
 CAPACITY_MAX = 100_000
 DEFAULT_REMINDERS = [1440, 120]
+REMINDERS_MAX = 6
 
 # Draft values that are datetimes (kept as ISO text in the draft's JSON).
 DATETIME_FIELDS = ("starts_at", "ends_at", "rsvp_deadline")
@@ -101,6 +102,39 @@ def parse_deadline(text: str, start: datetime, tz: ZoneInfo, now: datetime) -> d
     if deadline >= start:
         raise InvalidInput("deadline_after_start")
     return deadline
+
+
+def parse_reminder(text: str, start: datetime, tz: ZoneInfo, now: datetime) -> int:
+    """When to remind, typed as a date and time or as just a time on the start's day; returned as whole minutes
+    before the start. It must still be to come and before the start."""
+    cleaned = normalize_digits(clean_line(text))
+    match = _TIME_ONLY.fullmatch(cleaned)
+    if match is not None:
+        day = start.astimezone(tz)
+        moment = _local(day.year, day.month, day.day, int(match.group(1)), int(match.group(2)), tz)
+    else:
+        moment = parse_moment(cleaned, tz)
+    if moment <= now:
+        raise InvalidInput("past")
+    minutes = int((start - moment).total_seconds() // 60)
+    if minutes < 1:
+        raise InvalidInput("reminder_after_start")
+    return minutes
+
+
+def upcoming_reminders(minutes: list | None, start: datetime, now: datetime) -> list[int]:
+    """The reminder offsets whose time is still to come, latest before the start first: the ones that will be
+    sent (one whose time has passed never is)."""
+    return sorted({int(m) for m in minutes or [] if start - timedelta(minutes=int(m)) > now}, reverse=True)
+
+
+def add_reminder(minutes: list | None, text: str, start: datetime, tz: ZoneInfo, now: datetime) -> list[int]:
+    """The reminders still to come with a typed one added; refused past REMINDERS_MAX."""
+    current = upcoming_reminders(minutes, start, now)
+    added = parse_reminder(text, start, tz, now)
+    if added not in current and len(current) >= REMINDERS_MAX:
+        raise InvalidInput("too_many_reminders")
+    return sorted({*current, added}, reverse=True)
 
 
 def clean_title(text: str) -> str:

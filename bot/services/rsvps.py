@@ -68,13 +68,16 @@ class MemberView:
 
 @dataclass(frozen=True, slots=True)
 class AnswerView:
-    """A member's stored answer to an event."""
+    """A member's stored answer to an event, and the message of theirs that shows it."""
 
     id: int
     event_id: int
     answer: str
     waitlisted: bool
     waitlisted_at: datetime | None
+    message_id: int | None
+    drawn: str | None
+    redraw_at: datetime | None
 
 
 def _names(view: type) -> tuple[str, ...]:
@@ -100,6 +103,18 @@ class Outcome:
     changed: bool = False
     # Members who got a seat because this answer freed one.
     promoted: list[int] = field(default_factory=list)
+    # Other members' invitations now show an out-of-date answer or place in the queue (see `claim_redraws`).
+    redraws: bool = False
+    # The stored answer, the member's message showing it and a fingerprint of what that message shows.
+    rsvp_id: int | None = None
+    message_id: int | None = None
+    drawn: str | None = None
+    redraw_pending: bool = False
+
+
+def _shown(rsvp: AnswerView) -> dict:
+    return {"rsvp_id": rsvp.id, "message_id": rsvp.message_id, "drawn": rsvp.drawn,
+            "redraw_pending": rsvp.redraw_at is not None}
 
 
 def deadline(event: Event | EventView) -> datetime:
@@ -220,17 +235,24 @@ async def _claim_next_waiting(session: AsyncSession, event_id: int, now: datetim
 async def fill_seats(session: AsyncSession, event: Event | EventView, now: datetime,
                      content: PromotionContent) -> list[int]:
     """Gives free seats to waiting members in the order they asked, each told through the outbox; returns their ids."""
-    promoted = []
+    promoted, promoted_rsvps = [], []
     while await take_seat(session, event.id) is not None:
         rsvp = await _claim_next_waiting(session, event.id, now)
         if rsvp is None:
             await release_seat(session, event.id)
             break
+        promoted_rsvps.append(rsvp.id)
         delivery = await outbox.create(session, kind=PROMOTED_KIND, content=content(event), send_at=now,
                                        ref_id=rsvp.id, now=now)
         await outbox.add_query(session, delivery, select(Member.telegram_id, Member.id, Member.language)
                                .where(Member.id == rsvp.member_id, Member.reachable.is_(True)))
         promoted.append(rsvp.member_id)
+    if promoted_rsvps:
+        # The promoted now have a seat, and everyone still waiting has moved up the queue.
+        await session.execute(update(Rsvp).where(
+            Rsvp.event_id == event.id, Rsvp.message_id.is_not(None),
+            or_(Rsvp.id.in_(promoted_rsvps), Rsvp.waitlisted.is_(True)))
+            .values(redraw_at=now).execution_options(synchronize_session=False))
     if isinstance(event, Event):
         await session.refresh(event, ["seats_taken"])
     return promoted
@@ -242,7 +264,8 @@ async def view(session: AsyncSession, *, event_id: int, member_id: int, now: dat
     rsvp = await current(session, event_id, member_id) if event is not None else None
     if rsvp is None:
         return Outcome(availability(event, now), event)
-    return Outcome(availability(event, now), event, rsvp.answer, rsvp.waitlisted, await position(session, rsvp))
+    return Outcome(availability(event, now), event, rsvp.answer, rsvp.waitlisted, await position(session, rsvp),
+                   **_shown(rsvp))
 
 
 UNKNOWN = object()
@@ -267,8 +290,9 @@ async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer
         rsvp = await current(session, event_id, member_id)
     seated = rsvp is not None and rsvp.answer == GOING and not rsvp.waitlisted
     if rsvp is not None and rsvp.answer == answer:
-        return Outcome(Status.OK, event, answer, rsvp.waitlisted, await position(session, rsvp), changed=False)
-    outcome = Outcome(Status.OK, event, answer, changed=True)
+        return Outcome(Status.OK, event, answer, rsvp.waitlisted, await position(session, rsvp), changed=False,
+                       **_shown(rsvp))
+    outcome = Outcome(Status.OK, event, answer, changed=True, **(_shown(rsvp) if rsvp is not None else {}))
     if answer == GOING:
         outcome.waitlisted = await take_seat(session, event_id) is None
     elif seated:
@@ -277,12 +301,104 @@ async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer
               "waiting_since": now if outcome.waitlisted else None, "now": now}
     if rsvp is None:
         added = await session.execute(_NEW_ANSWER, values | {"for_event": event_id, "by_member": member_id})
-        rsvp_id = added.scalar_one()
+        rsvp_id = outcome.rsvp_id = added.scalar_one()
     else:
         rsvp_id = rsvp.id
         await session.execute(_CHANGED_ANSWER, values | {"rsvp_id": rsvp_id})
     if seated:
         outcome.promoted = await fill_seats(session, event, now, content)
+        outcome.redraws = bool(outcome.promoted)
     elif outcome.waitlisted:
         outcome.position = await place_in_queue(session, event_id, now, rsvp_id)
+    elif rsvp is not None and rsvp.waitlisted:
+        outcome.redraws = await _queue_moved(session, rsvp, now)
     return outcome
+
+
+# ---------------------------------------------------------------- the member's message showing the answer
+#
+# The message a member last answered on (or opened) shows their answer and place in the queue. When either
+# changes behind their back (a seat freed for them, the queue moved, the event edited or cancelled), the
+# row is marked (`redraw_at`) in the same transaction, and that message is redrawn after the commit:
+# scrolling back never contradicts the latest message. `drawn` fingerprints what the message shows, so a
+# redraw that would change nothing is not sent.
+
+_SHOWN = (update(_rsvps).where(_rsvps.c.id == bindparam("rsvp_id"))
+          .values(message_id=bindparam("shown_in"), drawn=bindparam("fingerprint"), redraw_at=None))
+
+
+async def shown(session: AsyncSession, outcome: Outcome, message_id: int, drawn: str) -> int | None:
+    """Records that `message_id` now shows the member's answer (`drawn` fingerprints it); returns the message
+    that showed it until now, if that was another one (it should no longer show an answer)."""
+    if outcome.rsvp_id is None:
+        return None
+    if outcome.message_id == message_id and outcome.drawn == drawn and not outcome.redraw_pending:
+        return None
+    await session.execute(_SHOWN, {"rsvp_id": outcome.rsvp_id, "shown_in": message_id, "fingerprint": drawn})
+    return outcome.message_id if outcome.message_id not in (None, message_id) else None
+
+
+async def _queue_moved(session: AsyncSession, left: AnswerView, now: datetime) -> bool:
+    """A member left the waiting list: everyone waiting behind them moved up. Whether any message shows it."""
+    result = await session.execute(
+        update(Rsvp).where(Rsvp.event_id == left.event_id, Rsvp.waitlisted.is_(True), Rsvp.message_id.is_not(None),
+                           tuple_(Rsvp.waitlisted_at, Rsvp.id) > tuple_(left.waitlisted_at, left.id))
+        .values(redraw_at=now).execution_options(synchronize_session=False))
+    return result.rowcount > 0
+
+
+async def event_changed(session: AsyncSession, event_id: int, now: datetime) -> int:
+    """Every answer to the event is to be redrawn (it was edited or cancelled); returns how many."""
+    result = await session.execute(
+        update(Rsvp).where(Rsvp.event_id == event_id, Rsvp.message_id.is_not(None))
+        .values(redraw_at=now).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+@dataclass(frozen=True, slots=True)
+class Redraw:
+    """A member's message to bring up to date, claimed until `lease`."""
+
+    rsvp_id: int
+    event_id: int
+    member_id: int
+    chat_id: int
+    language: str
+    message_id: int
+    drawn: str | None
+    lease: datetime
+
+
+_DUE = (select(Rsvp.id, Rsvp.event_id, Rsvp.member_id, Member.telegram_id, Member.language, Rsvp.message_id,
+               Rsvp.drawn, Rsvp.redraw_at, Member.reachable)
+        .join(Member, Member.id == Rsvp.member_id)
+        .where(Rsvp.redraw_at <= bindparam("now")).order_by(Rsvp.redraw_at, Rsvp.id).limit(bindparam("limit")))
+
+
+async def claim_redraws(session: AsyncSession, *, now: datetime, lease: datetime, limit: int) -> list[Redraw]:
+    """Claims up to `limit` messages due for a redraw until `lease` (a claim of a process that died runs out,
+    and the next pass takes the row back). Rows of members the bot can no longer reach are let go."""
+    claimed: list[Redraw] = []
+    while len(claimed) < limit:
+        rows = (await session.execute(_DUE, {"now": now, "limit": limit - len(claimed)})).all()
+        for row in rows:
+            reachable = row.message_id is not None and row.reachable
+            result = await session.execute(
+                update(Rsvp).where(Rsvp.id == row.id, Rsvp.redraw_at == row.redraw_at)
+                .values(redraw_at=lease if reachable else None).execution_options(synchronize_session=False))
+            if reachable and result.rowcount == 1:
+                claimed.append(Redraw(row.id, row.event_id, row.member_id, row.telegram_id, row.language,
+                                      row.message_id, row.drawn, lease))
+        if not rows:
+            break
+    return claimed
+
+
+async def redrawn(session: AsyncSession, redraw: Redraw, *, drawn: str | None, message_id: int | None) -> bool:
+    """Records what the message shows now (`message_id` None: it can no longer be edited); False if the answer
+    changed again meanwhile (the row stays due and is drawn again)."""
+    result = await session.execute(
+        update(Rsvp).where(Rsvp.id == redraw.rsvp_id, Rsvp.redraw_at == redraw.lease)
+        .values(redraw_at=None, drawn=drawn if message_id is not None else None, message_id=message_id)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
