@@ -2,7 +2,7 @@
 
 Revision ID: 0010rsvpmsg
 Revises: 0009intake
-Create Date: 2026-12-08 09:00:00
+Create Date: 2026-12-06 09:00:00
 """
 
 from collections.abc import Sequence

@@ -4,7 +4,7 @@ Events that had already ended get a row marked skipped, so upgrading sends no re
 
 Revision ID: 0011erpsend
 Revises: 0010rsvpmsg
-Create Date: 2026-12-09 09:00:00
+Create Date: 2026-12-06 10:00:00
 """
 
 from collections.abc import Sequence
