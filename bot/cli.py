@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import logging
 import sys
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("sahakor")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -19,9 +22,8 @@ def _run(args: argparse.Namespace) -> int:
     from bot.app import build_application
     from bot.cluster import AlreadyRunning, SqliteLock
     from bot.config import check_webhook
-    from bot.db import is_sqlite, migrate
+    from bot.db import DatabaseUnavailable, check_connection, is_sqlite, migrate
     from bot.i18n import check_catalogs
-    from bot.runner import serve
 
     settings = load_settings()
     if args.webhook:
@@ -30,6 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     check_catalogs()
     lock = SqliteLock(settings.database_url) if is_sqlite(settings.database_url) else None
     try:
+        check_connection(settings.database_url)
         if lock is not None:
             lock.acquire()
         migrate(settings.database_url)
@@ -37,34 +40,83 @@ def _run(args: argparse.Namespace) -> int:
         # Modules, handlers and settings live as long as the process: keeping the cyclic garbage collector
         # off them makes its full passes cheap (they were a third of the outbox worker's time at 100,000 rows).
         gc.freeze()
-        asyncio.run(serve(application, webhook=args.webhook))
+        asyncio.run(_serve(application, webhook=args.webhook))
+    except DatabaseUnavailable as exc:
+        return _no_database(settings, exc)
     except AlreadyRunning as exc:
-        print(f"sahakor: {exc}", file=sys.stderr)
-        return 2
+        return _fail(settings, 2, str(exc))
     except InvalidToken:
-        print("sahakor: Telegram rejected TELEGRAM_BOT_TOKEN. Check the token @BotFather gave you.", file=sys.stderr)
-        return 2
+        return _fail(settings, 2, "Telegram rejected TELEGRAM_BOT_TOKEN. Check the token @BotFather gave you.")
     except NetworkError as exc:
-        print(f"sahakor: cannot reach Telegram at {settings.api_base_url} ({exc}). Check the network "
-              "connection and TELEGRAM_API_BASE_URL.", file=sys.stderr)
-        return 3
+        return _fail(settings, 3, f"cannot reach Telegram at {settings.api_base_url} ({exc}). Check the network "
+                     "connection and TELEGRAM_API_BASE_URL.")
+    except OSError as exc:
+        if not args.webhook or exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        return _fail(settings, 3, f"cannot listen on {settings.webhook_listen}:{settings.webhook_port} "
+                     f"({exc.strerror}). Check WEBHOOK_LISTEN and WEBHOOK_PORT (is another process on that port?).")
     finally:
         if lock is not None:
             lock.release()
     return 0
 
 
+async def _serve(application, *, webhook: bool) -> None:
+    """Runs the bot; if it cannot start, first lets go of the connections it had opened (to Telegram and the
+    database), so the one line saying why is all that is printed."""
+    from bot.runner import serve
+
+    try:
+        await serve(application, webhook=webhook)
+    except BaseException:
+        await _let_go(application)
+        raise
+
+
+async def _let_go(application) -> None:
+    """Stops whatever a failed start had started, each part on its own (some may never have begun)."""
+    services = application.bot_data["services"]
+    steps = [services.leadership.stop if services.leadership else None,
+             application.stop if application.running else None,
+             services.intake.stop if services.intake else None,
+             services.delivery.stop if services.delivery else None,
+             application.shutdown, application.bot.shutdown, services.db.dispose]
+    for step in filter(None, steps):
+        try:
+            await step()
+        except Exception as exc:  # already stopped, or the part that failed: the caller says what went wrong
+            log.debug("after the failed start, %s: %s", getattr(step, "__qualname__", step), exc)
+
+
+def _fail(settings: Settings, code: int, sentence: str) -> int:
+    from bot.logs import redact
+
+    print(redact(f"sahakor: {sentence}", settings.token), file=sys.stderr)
+    return code
+
+
+def _no_database(settings: Settings, reason: Exception) -> int:
+    from bot.db import shown_url
+
+    return _fail(settings, 4, f"cannot open the database {shown_url(settings.database_url)} ({reason}). Check "
+                 "DATABASE_URL, and that the database server is running and accepts connections.")
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from bot import logs
-    from bot.db import downgrade, migrate
+    from bot.db import DatabaseUnavailable, check_connection, downgrade, migrate
 
     settings = load_settings(require_token=False)
     logs.setup(settings.log_level, settings.token)
+    try:
+        check_connection(settings.database_url)
+    except DatabaseUnavailable as exc:
+        return _no_database(settings, exc)
     if args.revision.startswith("-") or args.revision == "base":
         downgrade(settings.database_url, args.revision)
     else:
         migrate(settings.database_url, args.revision)
-    logging.getLogger("sahakor").info("database is at revision %s", args.revision)
+    log.info("database is at revision %s", args.revision)
     return 0
 
 
@@ -92,11 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     migrate.set_defaults(func=_migrate)
     commands.add_parser("check-catalogs", help="fail if a translation is missing or broken").set_defaults(func=_catalogs)
     args = parser.parse_args(argv)
+    from bot.i18n import CatalogError
+
     try:
         return args.func(args)
     except ConfigError as exc:
         print(f"sahakor: {exc}", file=sys.stderr)
         return 2
+    except CatalogError as exc:
+        print(f"sahakor: the translation catalogs are incomplete:\n{exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

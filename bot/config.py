@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +15,8 @@ from bot.text import normalize_digits
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite:///sahakor.sqlite3"
+DEFAULT_TIMEZONE = "Asia/Phnom_Penh"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(Exception):
@@ -27,7 +30,7 @@ class Settings:
     api_base_url: str = DEFAULT_API_BASE_URL
     api_file_url: str = ""
     coordinator_ids: frozenset[int] = field(default_factory=frozenset)
-    timezone: str = "Asia/Phnom_Penh"
+    timezone: str = DEFAULT_TIMEZONE
     log_level: str = "INFO"
     # Telegram's documented limits for mass sends (0 = no limit, e.g. for paid broadcasts).
     rate_overall_per_second: float = 30.0
@@ -98,11 +101,14 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
             "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather, then set "
             "TELEGRAM_BOT_TOKEN in the environment or in a .env file (see .env.example)."
         )
-    timezone = env.get("TIMEZONE", "").strip() or "Asia/Phnom_Penh"
+    timezone = env.get("TIMEZONE", "").strip() or DEFAULT_TIMEZONE
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TIMEZONE {timezone!r} is not a known time zone (e.g. Asia/Phnom_Penh).") from None
+    log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}.")
     return Settings(
         token=token,
         database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
@@ -110,7 +116,7 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         api_file_url=env.get("TELEGRAM_API_FILE_URL", "").strip(),
         coordinator_ids=parse_ids(env.get("COORDINATOR_IDS", "")),
         timezone=timezone,
-        log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+        log_level=log_level,
         rate_overall_per_second=_float(env, "SEND_RATE_PER_SECOND", 30.0),
         concurrent_updates=max(1, int(_float(env, "CONCURRENT_UPDATES", 32))),
         webhook_url=env.get("WEBHOOK_URL", "").strip(),
@@ -145,3 +151,36 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     if value < 0:
         raise ConfigError(f"{name} must not be negative.")
     return value
+
+
+class LocalZone(tzinfo):
+    """The configured TIMEZONE as one tzinfo, for code with no Settings at hand (a survey's "today", the date
+    on a member's profile): it stands for the zone the bot was started with (`use`, called on start)."""
+
+    def __init__(self, key: str) -> None:
+        self._zone = ZoneInfo(key)
+
+    @property
+    def key(self) -> str:
+        return self._zone.key
+
+    def use(self, key: str) -> None:
+        self._zone = ZoneInfo(key)
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return self._zone.utcoffset(dt)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self._zone.dst(dt)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return self._zone.tzname(dt)
+
+    def fromutc(self, dt: datetime) -> datetime:
+        return self._zone.fromutc(dt.replace(tzinfo=self._zone)).replace(tzinfo=self)
+
+    def __repr__(self) -> str:
+        return f"LocalZone({self.key!r})"
+
+
+LOCAL_ZONE = LocalZone(DEFAULT_TIMEZONE)

@@ -8,14 +8,18 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot import sqlite_inloop
+from bot import resources, sqlite_inloop
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = resources.folder("migrations")
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened: the server is down or elsewhere, or the name, user or password is wrong."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -102,6 +106,30 @@ def _ensure_sqlite_dir(url: str) -> None:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def check_connection(url: str) -> None:
+    """Opens the database once (creating a new SQLite file's folder); raises DatabaseUnavailable saying why not."""
+
+    async def connect() -> None:
+        database = Database(url)
+        try:
+            async with database.session() as session:
+                await session.execute(text("SELECT 1"))
+        finally:
+            await database.dispose()
+
+    try:
+        _ensure_sqlite_dir(url)
+        asyncio.run(connect())
+    except Exception as exc:
+        reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        raise DatabaseUnavailable(f"{type(reason).__name__}: {reason}".strip()) from exc
 
 
 def migrate(url: str, revision: str = "head") -> None:

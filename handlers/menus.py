@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat
-from telegram.error import BadRequest, Forbidden
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import Application
 
-from bot.app import AppContext
+from bot.app import AppContext, Services
 from bot.i18n import LANGUAGES, N_, translator
 from bot.models import Member
-from bot.services import coordinators
+from bot.services import coordinators, members
 
 log = logging.getLogger(__name__)
+
+# Coordinators whose chat menu this process has not set yet (bot_data key).
+_NOT_YET_SET = "menus:not_yet_set"
 
 MEMBER_COMMANDS = (
     ("events", N_("upcoming events and your answers")),
@@ -66,8 +71,40 @@ async def set_chat_menu(bot, chat_id: int, language: str, *, coordinator: bool) 
         else:
             await bot.delete_my_commands(scope=scope)
     except (BadRequest, Forbidden) as exc:
-        # A coordinator listed in COORDINATOR_IDS who never opened the bot has no chat yet.
+        # Refused for good (the user blocked the bot, or never opened it): asking again would not help.
         log.info("menu for chat %s not set: %s", chat_id, exc)
+
+
+async def await_coordinators(application: Application) -> None:
+    """Notes every coordinator as still needing their menu from this process. Telegram refuses a chat's menu
+    until its user has written to the bot ("chat not found"), so each gets it with their first update here;
+    set again after each start, it follows new commands and a changed COORDINATOR_IDS."""
+    services: Services = application.bot_data["services"]
+    async with services.db.session() as session:
+        ids = await coordinators.all_ids(session, services.settings.coordinator_ids)
+    application.bot_data[_NOT_YET_SET] = set(ids)
+
+
+async def on_first_update(update: Update, context: AppContext) -> None:
+    """Gives a coordinator their command menu, in their language, when they first write to this process."""
+    user, chat = update.effective_user, update.effective_chat
+    waiting: set[int] = context.bot_data.get(_NOT_YET_SET, set())
+    if user is None or user.id not in waiting or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    async with context.services.db.session() as session:
+        # Removed since the start (perhaps by another process)? Then the default menu is right already.
+        coordinator = await coordinators.is_coordinator(session, user.id, context.settings.coordinator_ids)
+        member = await members.get(session, user.id) if coordinator else None
+    waiting.discard(user.id)
+    if not coordinator:
+        return
+    language = member.language if member else (user.language_code if user.language_code in LANGUAGES else "en")
+    try:
+        await set_chat_menu(context.bot, user.id, language, coordinator=True)
+    except TelegramError as exc:
+        # Telegram could not be reached: try again with their next update.
+        waiting.add(user.id)
+        log.warning("menu for coordinator %s not set (%s); trying again with their next update", user.id, exc)
 
 
 async def refresh_for(context: AppContext, member: Member) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import config
 from bot.app import AppContext
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Member
@@ -32,8 +32,8 @@ from handlers.common import answer_stale, button, keyboard, load_member, pairs, 
 log = logging.getLogger("sahakor")
 
 PROVINCES_PER_PAGE = 10
-# Members see dates in Cambodia's time; events carry their own zone.
-DEFAULT_ZONE = ZoneInfo("Asia/Phnom_Penh")
+# Members see dates in the configured TIMEZONE; events carry their own zone.
+DEFAULT_ZONE = config.LOCAL_ZONE
 FIELD_LABELS = {
     Step.NAME: N_("Name"),
     Step.GENDER: N_("Gender"),

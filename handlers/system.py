@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from telegram import ChatMember, Update
 from telegram.error import Forbidden
-from telegram.ext import Application, ChatMemberHandler
+from telegram.ext import Application, ChatMemberHandler, TypeHandler
 
+from bot import config
 from bot.app import AppContext, DuplicateUpdate, Services, describe
 from bot.http import OutcomeUnknown
-from bot.services import coordinators, inbox, members
+from bot.services import inbox, members
 from handlers import menus
 
 log = logging.getLogger("sahakor")
@@ -78,14 +79,11 @@ async def prune_updates(context: AppContext) -> None:
 
 
 async def on_startup(application: Application) -> None:
-    """Sets the command menus and starts the delivery worker."""
+    """Sets the default command menus (coordinators get theirs when they write) and starts the delivery worker."""
     services: Services = application.bot_data["services"]
+    config.LOCAL_ZONE.use(services.settings.timezone)
     await menus.set_default_menus(application.bot)
-    async with services.db.session() as session:
-        ids = await coordinators.all_ids(session, services.settings.coordinator_ids)
-        languages = {i: (m.language if (m := await members.get(session, i)) else "en") for i in ids}
-    for telegram_id in ids:
-        await menus.set_chat_menu(application.bot, telegram_id, languages[telegram_id], coordinator=True)
+    await menus.await_coordinators(application)
     if services.delivery is not None:
         await services.delivery.start()
     log.info("Sahakor is up as @%s", application.bot.username)
@@ -130,5 +128,7 @@ async def on_shutdown(application: Application) -> None:
 
 
 def register(app: Application) -> None:
+    # Group -1 sees every update before the features do, and lets each go on to them.
+    app.add_handler(TypeHandler(Update, menus.on_first_update), group=-1)
     app.add_handler(ChatMemberHandler(chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)

@@ -100,3 +100,36 @@ async def test_members_command_with_no_members_says_so(bot, telegram, db):
     coordinator = telegram.user(COORDINATOR_ID, "Coordinator")
     await coordinator.command("members")
     assert coordinator.last.text == en("No one has registered yet.")
+
+
+async def test_a_coordinators_menu_is_set_when_they_first_write_once_per_process_start(bot, telegram, db, clock):
+    """Telegram refuses a menu for a chat its user never opened ("chat not found"): nothing is set for a chat at
+    start; a coordinator gets theirs with their first update to the process, in their language, and not again
+    until the next start."""
+    def chat_menus(chat_id: int) -> list[dict]:
+        return [c for c in telegram.calls("setMyCommands") if (c.get("scope") or {}).get("chat_id") == chat_id]
+
+    assert [c for c in telegram.calls("setMyCommands") if c.get("scope")] == []
+    coordinator = telegram.user(COORDINATOR_ID, "Coordinator", language_code="km")
+    await coordinator.command("help")
+    assert len(chat_menus(COORDINATOR_ID)) == 1
+    menu = telegram.commands({"type": "chat", "chat_id": COORDINATOR_ID})
+    assert (menu[-1]["command"], menu[-1]["description"]) == ("coordinators", km("list, add or remove coordinators"))
+    await coordinator.command("help")
+    assert len(chat_menus(COORDINATOR_ID)) == 1
+
+    # Added in the chat: known at the next start. Removed again (say, by another process) before writing: no menu.
+    async with db.session() as session:
+        await coordinators.add(session, 405, added_by=COORDINATOR_ID, now=clock.now())
+        await coordinators.add(session, 406, added_by=COORDINATOR_ID, now=clock.now())
+    await bot.restart()
+    assert [c for c in telegram.calls("setMyCommands") if c.get("scope")] == chat_menus(COORDINATOR_ID)
+    async with db.session() as session:
+        await coordinators.remove(session, 406)
+    added, removed = telegram.user(405, "Added"), telegram.user(406, "Removed")
+    await added.command("help")
+    await removed.command("help")
+    assert [c["commands"][-1]["command"] for c in chat_menus(405)] == ["coordinators"] and chat_menus(406) == []
+    # After the restart the configured coordinator's menu is set once more (its commands may have changed).
+    await coordinator.command("help")
+    assert len(chat_menus(COORDINATOR_ID)) == 2

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +20,7 @@ from sqlalchemy.engine import make_url
 from bot.config import ConfigError, derive_file_url, load_settings
 from bot.db import downgrade, migrate
 from bot.i18n import LANGUAGES, catalog_problems, translator
-from bot.logs import Redact
+from bot.logs import Redact, redact
 from bot.models import Base
 from tests.conftest import PG_URL
 from tests.test_registration import member_of, register
@@ -46,6 +48,8 @@ def test_bad_settings_are_explained():
         load_settings({"TELEGRAM_BOT_TOKEN": "1:a", "COORDINATOR_IDS": "alice"})
     with pytest.raises(ConfigError, match="TIMEZONE"):
         load_settings({"TELEGRAM_BOT_TOKEN": "1:a", "TIMEZONE": "Mars/Olympus"})
+    with pytest.raises(ConfigError, match="LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"):
+        load_settings({"TELEGRAM_BOT_TOKEN": "1:a", "LOG_LEVEL": "verbose"})
 
 
 def test_run_without_a_token_exits_at_once_with_a_clear_message(tmp_path):
@@ -137,6 +141,56 @@ def test_logs_never_show_the_token_or_phone_numbers():
                                ("+855 12 345 678", 123456789), None)
     Redact("123:SECRET").filter(record)
     assert record.getMessage() == "POST https://api.telegram.org/bot<token>/sendMessage for <phone>, update 123456789"
+
+
+@pytest.mark.parametrize("phone", ["85599887766", "+85599887766", "+855 99 887 766", "855-99-887-766", "099 887 766",
+                                   "012345678", "12345678", "០១២៣៤៥៦៧៨"])
+def test_phone_numbers_are_redacted_however_they_are_written(phone):
+    assert redact(f"contact {phone} shared; phone_number='{phone}'") == "contact <phone> shared; phone_number='<phone>'"
+
+
+@pytest.mark.parametrize("text", [
+    "update 123456789 handled in 3.2 ms: command /start from user 1234567890",  # the fixed phrases with ids
+    "update 987654321 (button 'coord:remove:5012345678' from user 9000): Forbidden",
+    "menu for chat -1001234567890 not set; could not tell coordinator 5012345678 about chat -1009876543210",
+    "{'update_id': 123456789, 'user_id': 1234567890, 'date': 1733900000, 'edit_date': 1733900100}",
+    "reminder at 2024-12-11 17:00:00+00:00, lease until 1733900000.25, sent 2024-12-11T17:00:00",
+    "poll 5381828371637190657 closed; connect call failed ('127.0.0.1', 5432); 0x7f448b79da00",
+])
+def test_ids_timestamps_and_other_numbers_are_left_as_they_are(text):
+    assert redact(text, "123:SECRET") == text
+
+
+def test_the_token_is_redacted_from_tracebacks_and_stacks_and_any_bot_token_shape():
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(Redact("123456:SECRET-token"))
+    logger = logging.getLogger("sahakor.test.redaction")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError("The token `123456:SECRET-token` was rejected (GET /bot123456%3ASECRET-token/getMe) "
+                               "for contact 85599887766")
+        except RuntimeError:
+            logger.exception("start failed")
+        logger.warning("other bot 987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", stack_info=True)
+    finally:
+        logger.removeHandler(handler)
+    text = out.getvalue()
+    assert "Traceback (most recent call last)" in text and "Stack (most recent call last)" in text
+    assert "SECRET" not in text and "AAHdqTcv" not in text and "85599887766" not in text
+    assert "The token `<token>` was rejected (GET /bot<token>/getMe) for contact <phone>" in text
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ERROR sahakor.test.redaction: start failed", text)
+
+
+def test_an_error_nothing_caught_is_logged_redacted(tmp_path):
+    program = ("from bot import logs; logs.setup('INFO', '123456:SECRET-token'); "
+               "raise RuntimeError('bad token 123456:SECRET-token, phone 85599887766')")
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "CRITICAL sahakor: stopped by an error: RuntimeError: bad token <token>, phone <phone>" in result.stderr
+    assert "SECRET" not in result.stderr and "85599887766" not in result.stderr
 
 
 async def test_a_429_retry_after_is_respected_5xx_are_retried_and_a_reply_that_may_have_arrived_is_not(bot, telegram, db):
