@@ -9,7 +9,8 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_interval, format_skeleton, format_timedelta
+from babel.dates import (format_date, format_datetime, format_interval, format_skeleton, format_timedelta,
+                         get_timezone_location)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -151,6 +152,10 @@ class Translator:
     def interval(self, start, end, skeleton: str, tz: ZoneInfo | None = None) -> str:
         """A span of time, '08:30 – 17:00' or across days, in the reader's digits."""
         return self.digits(format_interval(start, end, skeleton, tzinfo=tz, locale=self.language))
+
+    def zone(self, tz) -> str:
+        """The time zone by its place, as in “Cambodia Time”, in this language."""
+        return get_timezone_location(getattr(tz, "key", tz), locale=self.locale)
 
     def duration(self, delta, **options) -> str:
         """A length of time in words, '2 hours' ('in 2 hours' with add_direction=True), in the reader's digits."""

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import event_text, exports
 from bot.app import AppContext
+from bot.config import LOCAL_ZONE
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Consultation, ConsultationInput, ConsultationTheme, Draft, Event, Member
 from bot.services import consultations, groups, outbox
@@ -332,8 +333,8 @@ def form_screen(step: str, data: dict, events: list[Event], _: Translator) -> tu
         rows.append([button(_("No event"), "csa:f:ev:0")])
         return _("Is this consultation part of an event? Its attendees can then be asked for input, and the needs "
                  "appear with the event."), keyboard([*rows, cancel])
-    return (_("When should it stop taking input? Type a date and time like 13/12/2024 17:00 (Cambodia time), "
-              "or choose “No closing time”."),
+    return (_("When should it stop taking input? Type a date and time like 13/12/2024 17:00 ({zone}), "
+              "or choose “No closing time”.").format(zone=esc(_.zone(LOCAL_ZONE))),
             keyboard([[button(_("No closing time"), "csa:f:noclose")], cancel]))
 
 

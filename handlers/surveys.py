@@ -1119,7 +1119,7 @@ async def manage(update: Update, context: AppContext) -> None:
         await show(update, *_events_screen(survey_id, events, _))
     elif result == "closing":
         await reply(update, _("Type the closing date and time as day/month/year hour:minute, for example "
-                              "20/12/2024 17:00 (Phnom Penh time)."),
+                              "20/12/2024 17:00 ({zone}).").format(zone=esc(_.zone(context.settings.tz))),
                     keyboard([[button(_("No closing time"), f"svm:noclose:{survey_id}")]]))
     elif result == "discarded":
         await show(update, _("The survey was discarded."))
