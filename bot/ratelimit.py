@@ -77,6 +77,9 @@ class PatientRateLimiter(AIORateLimiter):
                 if endpoint == "getUpdates" or attempt >= self._retries:
                     raise
                 delay = self._base_delay * 2**attempt
-                log.warning("%s failed (%s); retry %d of %d in %.1f s", endpoint, exc, attempt + 1, self._retries, delay)
+                # At start-up (getMe) a failure ends in one clear line from `sahakor run`; the tries say nothing more.
+                level = logging.DEBUG if endpoint == "getMe" else logging.WARNING
+                log.log(level, "%s failed (%s); retry %d of %d in %.1f s", endpoint, exc, attempt + 1, self._retries,
+                        delay)
                 await asyncio.sleep(delay)
                 attempt += 1
