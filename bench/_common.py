@@ -19,8 +19,9 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The application under test and the reference bot, as child processes.
 APP_COMMAND = [sys.executable, "-m", "bot.cli", "run"]
 ECHO_COMMAND = [sys.executable, "-c", "from bench._common import run_echo_bot; run_echo_bot()"]
+# The reference at its best: the same echo on the app's own HTTP transport, several updates at once.
+BEST_ECHO_COMMAND = [sys.executable, "-c", "from bench._common import run_best_echo_bot; run_best_echo_bot()"]
+# Scenario names of the two references (a round's number may follow, after a space), as tables print them.
+ECHO, BEST_ECHO = "echo", "best echo"
 
 # Settings the app reads from the environment: a child gets only the ones the benchmark sets.
 APP_SETTINGS = frozenset({
@@ -272,6 +277,28 @@ class ConversationFailed(Exception):
     """A simulated user could not go on: a button was missing or the bot did not answer in time."""
 
 
+def played(conversations: Callable[[BenchTelegram], Sequence[Conversation]], *, concurrency: int,
+           timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
+    """A warm-up: these conversations, played as the measured ones are (members getting to the screen the
+    measurement starts from, say); ConversationFailed if one does not complete."""
+    async def play(server: BenchTelegram) -> None:
+        driver = Driver(server, timeout)
+        await driver.run(conversations(server), concurrency)
+        if driver.failures:
+            raise ConversationFailed(f"{len(driver.failures)} conversations did not complete, the first:"
+                                     f" {driver.failures[0]}")
+    return play
+
+
+def one_after_another(*warm_ups: Callable[[BenchTelegram], Awaitable[None]]
+                      ) -> Callable[[BenchTelegram], Awaitable[None]]:
+    """A warm-up made of several, each started once the one before has finished."""
+    async def run(server: BenchTelegram) -> None:
+        for warm_up in warm_ups:
+            await warm_up(server)
+    return run
+
+
 class Driver:
     """Plays conversations concurrently and times them, from the first update to the last answer."""
 
@@ -346,6 +373,39 @@ def run_echo_bot() -> None:
                    .base_url(os.environ["TELEGRAM_API_BASE_URL"]).build())
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.run_polling()
+
+
+def run_best_echo_bot() -> None:
+    """The reference at its best: the echo bot with what the app itself uses around python-telegram-bot:
+    its aiohttp transport (JSON bodies) for replies and for getUpdates, the app's number of updates at
+    once, and its long-polling settings (timeout, pause between polls, allowed updates)."""
+    import gc
+    import inspect
+
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+    from bot.app import ALLOWED_UPDATES
+    from bot.config import Settings
+    from bot.http import AiohttpRequest
+    from bot.runner import Runner
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.message.reply_text(update.message.text)
+
+    app_defaults = Settings(token=os.environ["TELEGRAM_BOT_TOKEN"])
+    poll_pause = inspect.signature(Runner).parameters["poll_pause"].default
+    application = (
+        Application.builder().token(app_defaults.token).base_url(os.environ["TELEGRAM_API_BASE_URL"])
+        .request(AiohttpRequest(connection_pool_size=64))
+        # python-telegram-bot adds the long poll's timeout to this read timeout, as the app's poller does.
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=10))
+        .concurrent_updates(app_defaults.concurrent_updates)
+        .build())
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    gc.freeze()  # as `sahakor run` does once everything is built
+    application.run_polling(poll_interval=poll_pause, timeout=app_defaults.poll_timeout,
+                            allowed_updates=ALLOWED_UPDATES)
 
 
 class BotDied(Exception):
@@ -492,6 +552,50 @@ async def fresh_database(path: Path) -> str:
     return url
 
 
+@contextlib.asynccontextmanager
+async def app_database(workdir: Path, server: str | None = None) -> AsyncIterator[str]:
+    """A fresh database at the latest schema for one run of the app; yields its URL. Without `server`, a
+    SQLite file in workdir; with a PostgreSQL server's URL, a database of its own there, dropped after."""
+    if server is None:
+        yield await fresh_database(workdir / "sahakor.sqlite3")
+        return
+    from sqlalchemy.engine import make_url
+
+    from bot.db import migrate
+
+    name = f"sahakor_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    await _postgres_admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        await asyncio.to_thread(migrate, url)
+        yield url
+    finally:
+        # FORCE: a bot killed rather than stopped may have left connections open.
+        await _postgres_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _postgres_admin(server: str, statement: str) -> None:
+    """Runs CREATE or DROP DATABASE on the server, connected to the database its URL names."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(server)
+    connection = await asyncpg.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
+                                       user=parsed.username or "postgres", password=parsed.password,
+                                       database=parsed.database or "postgres")
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def is_postgres(url: str) -> bool:
+    """Whether a database URL names PostgreSQL (checked before a run, so a typo fails at once)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).get_backend_name() == "postgresql"
+
+
 def member_rows(first_id: int, count: int, now) -> list[dict]:
     """Registered members with Telegram ids from first_id: Khmer and English by turns, mixed
     genders and stakeholder types, as registration leaves them."""
@@ -586,12 +690,14 @@ async def run_scenario(name: str, command: Sequence[str], conversations: Callabl
         [BenchTelegram], Sequence[Conversation]], *, workdir: Path, settings: dict[str, str],
         concurrency: int, timeout: float, ready_timeout: float = 120.0,
         before_start: Callable[[BenchTelegram], None] | None = None,
-        warm_up: Callable[[BenchTelegram], Awaitable[None]] | None = None) -> Result:
+        warm_up: Callable[[BenchTelegram], Awaitable[None]] | None = None,
+        measuring: Callable[[int], contextlib.AbstractAsyncContextManager] | None = None) -> Result:
     """Fresh server, bot started and polling, all conversations timed, then everything stopped.
 
     before_start prepares the server before the bot starts (chats the bot will write to first);
     warm_up waits, once the bot polls, for what must happen before the measurement (invitations
-    the bot sends on start, say). Neither is measured.
+    the bot sends on start, say). Neither is measured. measuring, given the bot's process id, makes
+    a context the measurement runs in (a profiler attached to the bot for that time only, say).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     server = BenchTelegram()
@@ -611,16 +717,18 @@ async def run_scenario(name: str, command: Sequence[str], conversations: Callabl
         if warm_up is not None:
             try:
                 await bot.guard(warm_up(server))
-            except TimeoutError:
-                raise BotDied(f"{name} bot did not finish warming up; its last output:\n"
+            except (TimeoutError, ConversationFailed) as exc:
+                reason = f" ({exc})" if str(exc) else ""
+                raise BotDied(f"{name} bot did not finish warming up{reason}; its last output:\n"
                               f"{bot.log_tail()}") from None
         plays = conversations(server)
         driver = Driver(server, timeout)
         # Start-up calls (getMe, setMyCommands, ...) are not part of the measurement.
         server.reset_stats()
-        bot_cpu, telegram_cpu = cpu_seconds(bot.pid), time.process_time()
-        await bot.guard(driver.run(plays, concurrency))
-        bot_cpu_after, telegram_cpu_after = cpu_seconds(bot.pid), time.process_time()
+        async with measuring(bot.pid) if measuring is not None else contextlib.nullcontext():
+            bot_cpu, telegram_cpu = cpu_seconds(bot.pid), time.process_time()
+            await bot.guard(driver.run(plays, concurrency))
+            bot_cpu_after, telegram_cpu_after = cpu_seconds(bot.pid), time.process_time()
         stats = server.stats
         result = Result(name, len(plays), completed=driver.completed,
                         updates=len(driver.latencies), seconds=driver.seconds,
@@ -701,23 +809,46 @@ def client_note() -> str:
     return ""
 
 
+def named(results: Sequence[Result], name: str) -> list[Result]:
+    """The rounds of one scenario that measured something: `name`, or `name` and a round's number."""
+    return [r for r in results if r.rate and (r.scenario == name or r.scenario.startswith(name + " "))]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A scenario against one echo bot, best round of each (over several rounds the best is the one least
+    disturbed by other work)."""
+
+    echo: str
+    rate: float  # the scenario's updates/s over the echo's
+    cpu: float | None  # the echo's CPU per update over the scenario's: the rate ratio were both bots busy all the time
+
+
+def ratios(results: Sequence[Result], app: str) -> list[Ratio]:
+    """The scenario `app` against each echo bot measured in the run (the default one, then the best)."""
+    measured = named(results, app)
+    found = []
+    for echo_name in (ECHO, BEST_ECHO):
+        echo = named(results, echo_name)
+        if not echo or not measured:
+            continue
+        costs = ([r.cpu_per_update for r in echo if r.cpu_per_update],
+                 [r.cpu_per_update for r in measured if r.cpu_per_update])
+        found.append(Ratio(echo_name, max(r.rate for r in measured) / max(r.rate for r in echo),
+                           min(costs[0]) / min(costs[1]) if all(costs) else None))
+    return found
+
+
 def print_ratio(results: Sequence[Result], app: str, target: float, rounds: int) -> float | None:
-    """The app's updates/s over the echo bot's (best of each over several rounds); returns it."""
-    echo = [r for r in results if r.scenario.startswith("echo") and r.rate]
-    measured = [r for r in results if r.scenario.startswith(app) and r.rate]
-    if not echo or not measured:
-        return None
-    # Over several rounds the best of each is the one least disturbed by other work.
-    ratio = max(r.rate for r in measured) / max(r.rate for r in echo)
-    verdict = "met" if ratio >= target else "NOT met"
+    """The app's updates/s over each echo bot's (best of each over several rounds), and the same from CPU per
+    update; returns the ratio to the default echo bot."""
     best = ", best of each" if rounds > 1 else ""
-    print(f"ratio {app} ÷ echo: {ratio:.2f}{best} (target ≥ {target:.2f}: {verdict})")
-    costs = ([r.cpu_per_update for r in echo if r.cpu_per_update],
-             [r.cpu_per_update for r in measured if r.cpu_per_update])
-    if all(costs):
-        # Less disturbed by other work than wall time: the ratio were both bots busy all the time.
-        print(f"  the same from bot CPU per update: {min(costs[0]) / min(costs[1]):.2f}")
-    return ratio
+    for ratio in ratios(results, app):
+        verdict = "met" if ratio.rate >= target else "NOT met"
+        print(f"ratio {app} ÷ {ratio.echo}: {ratio.rate:.2f}{best} (target ≥ {target:.2f}: {verdict})")
+        if ratio.cpu is not None:
+            print(f"  the same from bot CPU per update: {ratio.cpu:.2f}")
+    return next((ratio.rate for ratio in ratios(results, app) if ratio.echo == ECHO), None)
 
 
 def exit_code(results: Sequence[Result], died: BaseException | None, problems: Sequence[str]) -> int:

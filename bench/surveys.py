@@ -104,14 +104,19 @@ def questions() -> list[dict]:
 
 
 async def seed(database: Path, members: int) -> tuple[str, int]:
-    """A fresh database: registered members and a survey sent to all of them, its intro waiting in the
-    outbox as the coordinator's Send leaves it. Returns the URL and the survey id."""
+    """A fresh SQLite file filled as `fill` does. Returns the URL and the survey id."""
+    url = await fresh_database(database)
+    return url, await fill(url, members)
+
+
+async def fill(url: str, members: int) -> int:
+    """Into an empty database: registered members and a survey sent to all of them, its intro waiting in the
+    outbox as the coordinator's Send leaves it. Returns the survey id."""
     from bot.db import Database
     from bot.services import surveys
     from bot.services.audience import Audience
     from handlers.surveys import intro_content
 
-    url = await fresh_database(database)
     db = Database(url)
     now = datetime.now(UTC)
     try:
@@ -128,7 +133,7 @@ async def seed(database: Path, members: int) -> tuple[str, int]:
             survey_id = survey.id
     finally:
         await db.dispose()
-    return url, survey_id
+    return survey_id
 
 
 def intros_delivered(members: int, survey_id: int, timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
