@@ -36,8 +36,14 @@ def async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """Creates the engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
+    """Creates the engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A PostgreSQL pool keeps `pool_size` connections open (enough for the updates handled at once and the
+    background workers, so none is opened and closed per update) and may open as many again in a burst;
+    replicas × 2 × pool_size must fit the server's max_connections. Connections are not pinged before use
+    (a round trip per unit of work): one the server dropped fails its update, which the inbox tries again.
+    """
     url = async_url(url)
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -52,7 +58,7 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 class Database:
@@ -64,9 +70,9 @@ class Database:
     PostgreSQL sessions run side by side.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 20) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._turn = asyncio.Lock() if is_sqlite(url) else None
         # Set while the current task holds the turn, so that a session opened inside another waits for none.

@@ -140,26 +140,22 @@ class Intake:
         self._failed.add(update_id)
 
     async def finished(self, update_id: int) -> None:
-        """After the handlers: an update that wrote nothing is marked handled; one that failed is tried again
-        later (a few times at most); the others are written as finished shortly."""
+        """After the handlers: an update that failed before committing is tried again later (a few times at
+        most); the others are written as finished (and, if they wrote nothing, handled) with the next batch."""
         marked = self._in_hand.get(update_id)
         failed = update_id in self._failed
         self._failed.discard(update_id)
         if marked is None:
             return
         try:
-            if marked:
-                self._finish_soon(update_id)
-            else:
+            if failed and not marked:
                 async with self.db.session() as session:
-                    if failed:
-                        set_aside = await inbox.release(session, update_id, wall=self.wall(),
-                                                        retry_in=self.sweep_interval, now=self.clock.now())
-                        if set_aside:
-                            log.error("update %s failed %d times; set aside", update_id, inbox.MAX_ATTEMPTS)
-                    else:
-                        await inbox.mark_handled(session, update_id, self.clock.now())
-                        await inbox.finish(session, [update_id], self.clock.now())
+                    set_aside = await inbox.release(session, update_id, wall=self.wall(),
+                                                    retry_in=self.sweep_interval, now=self.clock.now())
+                if set_aside:
+                    log.error("update %s failed %d times; set aside", update_id, inbox.MAX_ATTEMPTS)
+            else:
+                self._finish_soon(update_id)
         finally:
             del self._in_hand[update_id]
         metrics.UPDATES_HANDLED.inc()
@@ -192,6 +188,9 @@ class Intake:
         except Exception:
             log.exception("recording %d finished updates failed; trying again", len(done))
             self._to_finish.extend(done)
+            return
+        if self._backlog:
+            self._wake.set()  # a sender's next update may have waited for this one's mark
 
     async def sweep(self) -> int:
         """Renews this process's claims and takes waiting updates no live process holds; returns how many."""

@@ -128,10 +128,13 @@ async def mark_handled(session: AsyncSession, update_id: int, now: datetime) -> 
 
 
 async def finish(session: AsyncSession, update_ids: list[int], now: datetime) -> None:
-    """The handlers of these updates are done (their replies sent or given up): their claims end."""
+    """The handlers of these updates are done (their replies sent or given up): their claims end, and an
+    update whose handler wrote nothing is marked handled."""
     if update_ids:
+        # An update whose handler wrote nothing is marked handled here too.
         await session.execute(update(_TABLE).where(_TABLE.c.update_id.in_(update_ids))
-                              .values(finished_at=now, claimed_by=None, lease_until=None))
+                              .values(finished_at=now, claimed_by=None, lease_until=None,
+                                      handled_at=func.coalesce(_TABLE.c.handled_at, now)))
 
 
 async def claim_cut_off(session: AsyncSession, *, me: str, wall: float, lease: float, limit: int,
