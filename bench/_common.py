@@ -385,8 +385,8 @@ def run_best_echo_bot() -> None:
     from telegram import Update
     from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-    from bot.app import ALLOWED_UPDATES
     from bot.config import Settings
+    from bot.context import ALLOWED_UPDATES
     from bot.http import AiohttpRequest
     from bot.runner import Runner
 

@@ -5,140 +5,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import LinkPreviewOptions, Update
-from telegram.error import BadRequest, NetworkError
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
-    CallbackContext,
     ContextTypes,
     Defaults,
-    ExtBot,
 )
 
-from bot import cluster
+from bot import cluster, metrics
 from bot.clock import Clock
 from bot.config import Settings
+from bot.context import AppContext, Services, describe
 from bot.db import Database, is_sqlite
 from bot.delivery import DeliveryWorker, Limits
 from bot.http import AiohttpRequest
-from bot.i18n import Translator, translator
 from bot.intake import Intake
-from bot.cluster import Leadership
 from bot.ratelimit import PatientRateLimiter
-from bot import metrics
-from bot.services import inbox
+from handlers import register_all
+from handlers.delivery_status import make_progress_hook
+from handlers.system import on_shutdown, on_startup, on_stop
 
 log = logging.getLogger("sahakor")
-
-UpdateListener = Callable[[object], None]
-ErrorListener = Callable[[object, BaseException], None]
-
-ALLOWED_UPDATES = [
-    "message", "edited_message", "callback_query", "my_chat_member", "chat_member", "poll", "poll_answer",
-]
-
-
-class DuplicateUpdate(Exception):
-    """The update was already acted on (Telegram delivered it again)."""
-
-
-@dataclass
-class Services:
-    """What handlers need besides the update: settings, the database and the clock."""
-
-    settings: Settings
-    db: Database
-    clock: Clock
-    delivery: DeliveryWorker | None = None
-    intake: Intake | None = None
-    leadership: Leadership | None = None
-    # This process's name among the replicas (claims on inbox and outbox rows carry it).
-    identity: str = ""
-    update_listeners: list[UpdateListener] = field(default_factory=list)
-    error_listeners: list[ErrorListener] = field(default_factory=list)
-
-
-class AppContext(CallbackContext[ExtBot, dict, dict, dict]):
-    """The callback context, with the unit of work and the member's translator at hand."""
-
-    def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None) -> None:
-        super().__init__(application, chat_id=chat_id, user_id=user_id)
-        self.update_id: int | None = None
-        self._update_recorded = False
-        self._record_later = False
-
-    @classmethod
-    def from_update(cls, update: object, application: Application) -> AppContext:
-        context = super().from_update(update, application)
-        if isinstance(update, Update):
-            context.update_id = update.update_id
-        return context
-
-    @property
-    def services(self) -> Services:
-        return self.application.bot_data["services"]
-
-    @property
-    def settings(self) -> Settings:
-        return self.services.settings
-
-    def now(self):
-        return self.services.clock.now()
-
-    @staticmethod
-    def translator(language: str | None) -> Translator:
-        return translator(language)
-
-    def record_later(self) -> None:
-        """Says the unit of work in progress only looked: the update is recorded as handled by the next one,
-        which acts on it (so a crash in between leaves the update to be handled again, not lost)."""
-        self._record_later = True
-
-    @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for the update's effects; it also marks the update handled (a repeat rolls back)."""
-        self._record_later = False
-        async with self.services.db.session() as session:
-            yield session
-            if self.update_id is not None and not self._update_recorded and not self._record_later:
-                if not await inbox.mark_handled(session, self.update_id, self.now()):
-                    raise DuplicateUpdate(self.update_id)
-                marking = True
-            else:
-                marking = False
-        if marking:
-            self._update_recorded = True
-            if self.services.intake is not None:
-                self.services.intake.marked(self.update_id)
-        self._record_later = False
-
-
-def describe(update: object) -> str:
-    """A short description of an update for the log, without personal data."""
-    if not isinstance(update, Update):
-        return type(update).__name__
-    user = update.effective_user.id if update.effective_user else "-"
-    if update.callback_query:
-        return f"button {update.callback_query.data!r} from user {user}"
-    if update.message:
-        text = update.message.text or ""
-        if text.startswith("/"):
-            return f"command {text.split()[0][:32]} from user {user}"
-        kind = "contact" if update.message.contact else ("text" if text else "message")
-        return f"{kind} from user {user}"
-    if update.my_chat_member:
-        return f"chat member status {update.my_chat_member.new_chat_member.status} from user {user}"
-    return f"update from user {user}"
 
 
 def ordering_key(update: object) -> int | None:
@@ -198,10 +91,6 @@ class TracingUpdateProcessor(BaseUpdateProcessor):
 
 def build_application(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Application:
     """Builds the bot: handlers, rate limiting, retries, translations and the database."""
-    from handlers import register_all
-    from handlers.delivery_status import make_progress_hook
-    from handlers.system import on_shutdown, on_startup, on_stop
-
     services = Services(settings=settings, db=db or Database(settings.database_url), clock=clock or Clock())
     services.identity = cluster.identity()
     delivery_bot = DeliveryWorker.make_bot(settings.token, settings.api_base_url, settings.api_file_url)

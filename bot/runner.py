@@ -9,10 +9,11 @@ import signal
 
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, Services
 from bot.cluster import Leadership
+from bot.context import ALLOWED_UPDATES, Services
 from bot.http import AiohttpRequest
 from bot.intake import Poller
+from handlers import system
 
 log = logging.getLogger("sahakor")
 
@@ -67,8 +68,6 @@ class Runner:
 
     async def elected(self) -> None:
         """This process leads: the scheduled jobs run here, and in polling mode it polls."""
-        from handlers import system
-
         app = self.application
         if app.job_queue is not None:
             app.job_queue.scheduler.resume()

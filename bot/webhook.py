@@ -16,8 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram.ext import Application
 
 from bot import metrics
-from bot.app import ALLOWED_UPDATES, Services
 from bot.config import Settings
+from bot.context import ALLOWED_UPDATES, Services
 from bot.services import health, inbox
 
 log = logging.getLogger("sahakor.webhook")

@@ -4,6 +4,25 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
+from handlers import (
+    admin,
+    attendance_report,
+    briefs,
+    broadcasts,
+    checkin,
+    consultations,
+    events_admin,
+    eventreport,
+    groups,
+    polls,
+    profile,
+    registration,
+    reminders,
+    rsvp,
+    surveys,
+    system,
+)
+
 
 def register_all(app: Application) -> None:
     """Adds every handler.
@@ -11,25 +30,6 @@ def register_all(app: Application) -> None:
     Repeated updates never get here (the inbox drops them). In group 0 the first matching handler wins, so
     commands and buttons come first and the catch-alls for typed text and unknown buttons come last.
     """
-    from handlers import (
-        admin,
-        attendance_report,
-        briefs,
-        broadcasts,
-        checkin,
-        consultations,
-        events_admin,
-        eventreport,
-        groups,
-        polls,
-        profile,
-        registration,
-        reminders,
-        rsvp,
-        surveys,
-        system,
-    )
-
     system.register(app)
     registration.register(app)
     profile.register(app)

@@ -6,7 +6,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import exports
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import Translator, translator
 from bot.models import Member
 from bot.services import coordinators, members

@@ -9,7 +9,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import event_text, exports, posters
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.services import attendance
 from bot.services.attendance import Attendee, Report

@@ -8,7 +8,7 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.delivery import render_markup
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.models import Delivery, Draft

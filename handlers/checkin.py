@@ -8,7 +8,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import event_text, posters
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import N_, Translator, translator
 from bot.models import Draft, Event, Member
 from bot.services import checkins, drafts, members

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import Translator
 from bot.models import Member
 from bot.services import coordinators, members

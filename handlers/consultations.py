@@ -12,8 +12,8 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import event_text, exports
-from bot.app import AppContext
 from bot.config import LOCAL_ZONE
+from bot.context import AppContext
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Consultation, ConsultationInput, ConsultationTheme, Draft, Event, Member
 from bot.services import consultations, groups, outbox

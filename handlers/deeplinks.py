@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import translator
 from bot.models import Member
 from handlers.common import reply

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import Translator
 from bot.models import Draft
 from bot.services import drafts

@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import charts, event_text, posters, reportdocs, reportpdf
-from bot.app import AppContext, Services
+from bot.context import AppContext, Services
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Event
 from bot.reportdocs import Bullets, Heading, Panel, Paragraph, Part, Picture, Table

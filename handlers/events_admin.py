@@ -16,7 +16,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import event_text
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Draft, Event, Member
 from bot.services import audience as audiences

@@ -14,7 +14,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, filters
 
 from bot import event_text
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Draft, Event, Member, WorkingGroup
 from bot.services import drafts as draft_store

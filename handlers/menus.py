@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
-from bot.app import AppContext, Services
+from bot.context import AppContext, Services
 from bot.i18n import LANGUAGES, N_, translator
 from bot.models import Member
 from bot.services import coordinators, members

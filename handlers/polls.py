@@ -14,7 +14,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, PollAnswerHandler, filters
 
 from bot import charts
-from bot.app import AppContext, Services
+from bot.context import AppContext, Services
 from bot.i18n import N_, Translator
 from bot.models import Draft, Poll
 from bot.services import drafts, polls

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import translator
 from bot.services import members
 from handlers.common import answer_stale, button, is_coordinator, keyboard, load_member, reply, show, tr

@@ -8,7 +8,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import config
-from bot.app import AppContext
+from bot.context import AppContext
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Member
 from bot.services import members

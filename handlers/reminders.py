@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from telegram.ext import Application
 
-from bot.app import AppContext, Services
+from bot.context import AppContext, Services
 from bot.event_text import rsvp_buttons, title, when
 from bot.i18n import LANGUAGES, translator
 from bot.models import Event, Reminder

@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.app import AppContext, Services
+from bot.context import AppContext, Services
 from bot.event_text import deadline_text, description, fingerprint, invitation_text, rsvp_buttons, title, when, zone
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Event, Member

@@ -22,7 +22,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import charts, exports, resources, xlsform
-from bot.app import AppContext, Services
+from bot.context import AppContext, Services
 from bot.event_text import title as event_title
 from bot.event_text import when as event_when
 from bot.i18n import LANGUAGES, N_, Translator, translator

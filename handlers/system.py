@@ -11,7 +11,7 @@ from telegram.error import Forbidden
 from telegram.ext import Application, ChatMemberHandler, TypeHandler
 
 from bot import config
-from bot.app import AppContext, DuplicateUpdate, Services, describe
+from bot.context import AppContext, DuplicateUpdate, Services, describe
 from bot.http import OutcomeUnknown
 from bot.services import inbox, members
 from handlers import menus

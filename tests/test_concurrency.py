@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.app import Services, TracingUpdateProcessor
+from bot.app import TracingUpdateProcessor
 from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.context import Services
 from bot.db import async_url
 from bot.models import Member
 from bot.services import members
@@ -87,7 +88,7 @@ def test_plain_sqlite_urls_run_in_the_loop_and_named_drivers_are_kept():
 
 
 async def test_a_unit_of_work_that_only_looked_leaves_the_update_to_the_one_that_acts(bot, db):
-    from bot.app import AppContext, DuplicateUpdate
+    from bot.context import AppContext, DuplicateUpdate
     from bot.models import InboxUpdate
     from bot.services import inbox
 
