@@ -37,7 +37,7 @@ class Intake:
 
     def __init__(self, application: Application, db: Database, *, identity: str, lease_seconds: float = 30.0,
                  sole_process: bool | None = None, sweep_interval: float = 1.0, batch: int = 100,
-                 wall: Callable[[], float] = time.time, finish_delay: float = 0.05) -> None:
+                 wall: Callable[[], float] = time.time, finish_delay: float = 0.01) -> None:
         self.application = application
         self.db = db
         self.identity = identity
@@ -171,8 +171,10 @@ class Intake:
 
     async def _flush_later(self) -> None:
         try:
-            await asyncio.sleep(self._finish_delay)
-            await self._flush()
+            # Marks that came in while a flush was being written go out in the next one.
+            while self._to_finish:
+                await asyncio.sleep(self._finish_delay)
+                await self._flush()
         finally:
             self._flusher = None
 
