@@ -115,7 +115,7 @@ async def fill(url: str, members: int) -> int:
     from bot.db import Database
     from bot.services import surveys
     from bot.services.audience import Audience
-    from handlers.surveys import intro_content
+    from handlers.surveys.screens import intro_content
 
     db = Database(url)
     now = datetime.now(UTC)

@@ -36,7 +36,8 @@ from handlers import briefs, system
 from handlers.attendance_report import donor_sentence, group_keys, group_label
 from handlers.checkin import event_button_label
 from handlers.common import answer_stale, button, keyboard, reply, require_coordinator
-from handlers.surveys import chart_bars, survey_title, text_in
+from handlers.surveys.reports import chart_bars
+from handlers.surveys.words import survey_title, text_in
 
 log = logging.getLogger("sahakor.eventreport")
 

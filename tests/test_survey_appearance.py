@@ -11,7 +11,7 @@ import pytest
 from bot import xlsform
 from bot.i18n import translator
 from bot.services import surveys
-from handlers.surveys import choice_rows
+from handlers.surveys.screens import choice_rows
 from tests.test_surveys import XLSX, answers_of, people, send_and_deliver
 from tests.test_xlsform import HEADER, YES_NO, problems, workbook
 
@@ -226,7 +226,7 @@ async def test_appearances_shape_the_questions_members_answer(bot, telegram, db,
 
 
 def test_a_whole_number_without_thousands_sep_is_shown_as_typed():
-    from handlers.surveys import answer_text
+    from handlers.surveys.words import answer_text
 
     assert answer_text({"type": "integer"}, 2024, en) == "2024"
     assert answer_text({"type": "integer", "grouped": True}, 2024, en) == "2,024"
@@ -286,7 +286,7 @@ def test_a_label_too_long_to_read_in_a_chat_is_refused_with_its_length_and_the_l
 
 
 def test_long_text_is_cut_where_a_reader_pauses_and_never_inside_a_khmer_letter():
-    from handlers.surveys import split_text
+    from handlers.surveys.screens import split_text
 
     assert split_text("One. Two. Three.", 10) == ["One. Two.", "Three."]
     assert split_text("First paragraph.\n\nSecond one.", 20) == ["First paragraph.", "Second one."]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.i18n import translator
 from bot.models import CheckIn, Delivery, Member, Survey, SurveyAnswer, SurveyResponse
 from bot.services import surveys
-from handlers import surveys as survey_handlers
+from handlers.surveys import managing as survey_handlers
 from tests.conftest import COORDINATOR_ID
 from tests.test_delivery import seed_members, wait_done
 from tests.test_rsvp import make_event

@@ -17,7 +17,7 @@ from bot.i18n import translator
 from bot.services import surveys
 from bot.text import esc
 from bot.xlsform import rows as xlsform_rows
-from handlers.surveys import PROBLEMS, WARNINGS
+from handlers.surveys.words import PROBLEMS, WARNINGS
 from tests.conftest import COORDINATOR_ID
 from tests.test_delivery import seed_members
 from tests.test_surveys import XLSX, latest_survey, send_and_deliver

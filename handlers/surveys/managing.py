@@ -1,0 +1,254 @@
+"""Coordinators choose who gets a survey, when it closes and its reminder, and send it; the scheduled
+pass sends surveys after events, reminds and closes them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.context import AppContext, Services
+from bot.i18n import Translator
+from bot.models import Draft, Survey
+from bot.services import drafts, surveys
+from bot.services.audience import Audience, size
+from bot.services.events import InvalidInput as InvalidMoment
+from bot.services.events import parse_moment
+from bot.text import esc
+from handlers import drafts as draft_input
+from handlers.audience_picker import parse, picker_screen
+from handlers.common import answer_stale, button, keyboard, reply, require_coordinator, show
+from handlers.surveys.screens import events_screen, intro_content, reminder_content, survey_screen
+from handlers.surveys.words import CLOSING
+
+
+log = logging.getLogger("sahakor.surveys")
+DUE_JOB = "sv:due"
+LOCK_KEY = "surveys:lock"
+
+
+async def manage_screen(session, survey: Survey, _: Translator) -> tuple[str, object]:
+    """The survey as the coordinator sees it: who gets it, when it closes, the reminder, and what to do next."""
+    event = await surveys.attached_event(session, survey)
+    members = 0 if event is not None else sum((await size(session, Audience.from_json(survey.audience))).values())
+    return survey_screen(survey, event, members, _)
+
+
+async def manage(update: Update, context: AppContext) -> None:
+    """One management action on a survey: audience, event, reminder, discard or close; then the screen again."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    action, survey_id, extra = context.match.group(1), int(context.match.group(2)), context.match.group(3)
+    query = update.callback_query
+    async with context.unit_of_work() as session:
+        survey = await surveys.get(session, survey_id)
+        result = await _apply(session, survey, action, extra, context, update.effective_user.id)
+        screen = await manage_screen(session, survey, _) if result == "screen" else None
+        sizes = await size(session, Audience.from_json(survey.audience)) if result == "picker" else None
+        events = await surveys.events_to_attach(session, context.now()) if result == "events" else None
+    if result == "stale":
+        await answer_stale(update, _)
+        return
+    await query.answer()
+    if result == "screen":
+        await show(update, *screen)
+    elif result == "picker":
+        await show(update, *picker_screen(Audience.from_json(survey.audience), _, f"svm:a:{survey_id}", sizes,
+                                          heading=_("Who should receive the survey?")))
+    elif result == "events":
+        await show(update, *events_screen(survey_id, events, _))
+    elif result == "closing":
+        await reply(update, _("Type the closing date and time as day/month/year hour:minute, for example "
+                              "20/12/2024 17:00 ({zone}).").format(zone=esc(_.zone(context.settings.tz))),
+                    keyboard([[button(_("No closing time"), f"svm:noclose:{survey_id}")]]))
+    elif result == "discarded":
+        await show(update, _("The survey was discarded."))
+    elif result == "closed":
+        await _reschedule(context.application)
+        await show(update, _("The survey is closed. Members can no longer answer it."))
+
+
+async def _apply(session, survey: Survey | None, action: str, extra: str | None, context: AppContext,
+                 telegram_id: int) -> str:
+    """Carries out a management action; returns what to show next ('stale' when the action no longer applies)."""
+    if survey is None:
+        return "stale"
+    if action == "end":
+        return "closed" if await surveys.close(session, survey, context.now()) else "stale"
+    if survey.status != surveys.DRAFT:
+        return "stale"
+    if action == "aud":
+        return "picker"
+    if action == "evs":
+        return "events"
+    if action == "ev":
+        return "screen" if extra and await surveys.attach_event(session, survey, int(extra)) else "stale"
+    if action == "rem":
+        survey.reminder_minutes = surveys.next_reminder_choice(survey.reminder_minutes)
+        return "screen"
+    if action == "cat":
+        await drafts.begin(session, telegram_id, CLOSING, step="closes_at",
+                           data={"survey_id": survey.id}, now=context.now())
+        return "closing"
+    if action == "noclose":
+        survey.closes_at = None
+        await drafts.discard(session, telegram_id, CLOSING)
+        return "screen"
+    if action == "del":
+        return "discarded" if await surveys.discard(session, survey) else "stale"
+    return "stale"
+
+
+async def manage_back(update: Update, context: AppContext) -> None:
+    """Back from the event list to the survey's screen."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    async with context.services.db.session() as session:
+        survey = await surveys.get(session, int(context.match.group(1)))
+        screen = await manage_screen(session, survey, _) if survey else None
+    if screen is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    await show(update, *screen)
+
+
+async def pick_audience(update: Update, context: AppContext) -> None:
+    """A press on the audience picker: toggles a segment, or (Done) sets it and returns to the survey."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    survey_id = int(context.match.group(1))
+    prefix = f"svm:a:{survey_id}"
+    async with context.unit_of_work() as session:
+        survey = await surveys.get(session, survey_id)
+        choice = None
+        if survey is not None and survey.status == surveys.DRAFT:
+            choice = parse(prefix, update.callback_query.data, Audience.from_json(survey.audience))
+        if choice is not None:
+            surveys.set_audience(survey, choice.audience)
+            sizes = await size(session, choice.audience)
+            screen = await manage_screen(session, survey, _) if choice.done else None
+    if choice is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    if choice.done:
+        await show(update, *screen)
+    else:
+        await show(update, *picker_screen(choice.audience, _, prefix, sizes, view=choice.view,
+                                          heading=_("Who should receive the survey?")))
+
+
+@draft_input.on_input(CLOSING)
+async def take_closing(update: Update, context: AppContext, draft: Draft) -> None:
+    """Sets the survey's closing time from a typed date and time."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    try:
+        moment = parse_moment(update.message.text or "", surveys.LOCAL_ZONE)
+    except InvalidMoment:
+        await reply(update, _("Please type the date and time as day/month/year hour:minute, for example 20/12/2024 17:00."))
+        return
+    async with context.unit_of_work() as session:
+        survey = await surveys.get(session, int(draft.data.get("survey_id", 0)))
+        await drafts.discard(session, update.effective_user.id, CLOSING)
+        if survey is None or survey.status != surveys.DRAFT:
+            screen = None
+        else:
+            try:
+                surveys.set_closing(survey, moment, context.now())
+            except surveys.InvalidInput:
+                screen = "past"
+            else:
+                screen = await manage_screen(session, survey, _)
+    if screen is None:
+        await reply(update, _("This survey can no longer be changed."))
+    elif screen == "past":
+        await reply(update, _("That moment has already passed. Please choose a later one."))
+    else:
+        await reply(update, *screen)
+
+
+async def send_survey(update: Update, context: AppContext) -> None:
+    """Sends the survey now through the outbox, or schedules it for the end of its event."""
+    _ = await require_coordinator(update, context)
+    if _ is None:
+        return
+    survey_id = int(context.match.group(1))
+    async with context.unit_of_work() as session:
+        survey = await surveys.get(session, survey_id)
+        outcome = None
+        if survey is not None:
+            outcome = await surveys.send(session, survey, now=context.now(), content=intro_content,
+                                         status_chat_id=update.effective_chat.id, status_language=_.language)
+            screen = await manage_screen(session, survey, _)
+            event = await surveys.attached_event(session, survey)
+    if outcome in (None, surveys.Sent.NOT_DRAFT):
+        await answer_stale(update, _)
+        return
+    if outcome is surveys.Sent.NOBODY:
+        await update.callback_query.answer(_("No one would receive this survey now. Please choose who gets it."),
+                                           show_alert=True)
+        return
+    await update.callback_query.answer()
+    if outcome is surveys.Sent.SENT:
+        context.services.delivery.wake()
+        note = _("📤 The survey is on its way. You will see the delivery report here.")
+    else:
+        note = _("📅 The survey will go to the checked-in attendees when the event ends ({moment}).").format(
+            moment=_.datetime(event.ends_at, surveys.LOCAL_ZONE))
+    await _reschedule(context.application)
+    await show(update, *screen)
+    await reply(update, note)
+
+
+# ---------------------------------------------------------------- after an event: the scheduled pass
+
+
+def _services(application: Application) -> Services:
+    return application.bot_data["services"]
+
+
+async def run_due(application: Application) -> surveys.Due:
+    """Sends surveys whose event has ended, the reminders that are due, and closes surveys past closing."""
+    services = _services(application)
+    async with application.bot_data[LOCK_KEY]:
+        async with services.db.session() as session:
+            due = await surveys.run_due(session, services.clock.now(), content=intro_content,
+                                        reminder_content=reminder_content)
+    if due.sent or due.reminded or due.closed:
+        log.info("surveys sent %s, reminded %s, closed %s", due.sent, due.reminded, due.closed)
+    if due.deliveries and services.delivery is not None:
+        services.delivery.wake()
+    await _reschedule(application)
+    return due
+
+
+async def _fire(context: AppContext) -> None:
+    await run_due(context.application)
+
+
+async def _reschedule(application: Application) -> None:
+    """One job, at the next moment survey work falls due (timed by the bot's clock)."""
+    if application.job_queue is None:
+        return
+    services = _services(application)
+    for job in application.job_queue.get_jobs_by_name(DUE_JOB):
+        job.schedule_removal()
+    async with services.db.session() as session:
+        moment = await surveys.next_due(session)
+    if moment is not None:
+        delay = max(moment - services.clock.now(), timedelta(0)) + timedelta(seconds=1)
+        application.job_queue.run_once(_fire, when=delay, name=DUE_JOB)
+
+
+async def rebuild_jobs(application: Application) -> None:
+    """At start-up: work that fell due while the bot was down is done now, the next is scheduled."""
+    await run_due(application)
