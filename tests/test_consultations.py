@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.i18n import translator
 from bot.models import CheckIn, Consultation, ConsultationInput, ConsultationTheme, Delivery, Member, Rsvp
 from bot.services import consultations
-from handlers.consultations import POLICY_THEMES
+from handlers.consultations.screens import POLICY_THEMES
 from tests.conftest import COORDINATOR_ID
 from tests.test_delivery import wait_done
 from tests.test_groups import add_member, coordinator_in, count, last_delivery, make_event

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Consultation, ConsultationInput, ConsultationTheme, Delivery, Member, OutboxMessage
+from bot.models import Consultation, ConsultationInput, ConsultationTheme, Delivery, Event, Member, OutboxMessage
 from bot.services import groups
 from bot.services.groups import InvalidInput, both_languages, clean_single_line, clean_text
 from bot.text import normalize_digits
@@ -90,6 +90,11 @@ async def create(session: AsyncSession, *, question_en: str, question_km: str, t
 
 async def get(session: AsyncSession, consultation_id: int) -> Consultation | None:
     return await session.get(Consultation, consultation_id)
+
+
+async def event_of(session: AsyncSession, consultation: Consultation) -> Event | None:
+    """The event the consultation is part of (None when it stands alone)."""
+    return await session.get(Event, consultation.event_id) if consultation.event_id else None
 
 
 async def themes(session: AsyncSession, consultation_id: int) -> list[ConsultationTheme]:

@@ -1,0 +1,81 @@
+"""Working groups' limits and statuses, and how typed text and voice notes are checked (consultations check theirs
+the same way).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.text import clean_line
+
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 1000
+REASON_MAX = 500
+PAPER_NAME_MAX = 100
+ORGANISATION_MAX = 200
+VOICE_MAX_SECONDS = 120
+VOICE_MAX_BYTES = 5 * 1024 * 1024
+# A member's invite link lasts a week; one about to expire is replaced rather than handed out again.
+INVITE_LIFETIME = timedelta(days=7)
+INVITE_MARGIN = timedelta(hours=1)
+PAGE_SIZE = 8
+# Members' requests to join are gathered for a few minutes into one notice to the group's coordinators; a notice
+# about to go out is left alone (the outbox may be sending it) and later requests start the next one.
+NOTICE_DELAY = timedelta(minutes=10)
+NOTICE_MARGIN = timedelta(minutes=1)
+NOTICE_KIND = "group_requests"
+DECISION_KIND = "group_decision"
+
+OPEN, CLOSED = "open", "closed"
+INTERESTED, APPROVED, DECLINED, WITHDRAWN = "interested", "approved", "declined", "withdrawn"
+
+
+class InvalidInput(ValueError):
+    """Typed or sent input that does not fit; `reason` says why as a short code, `limit` the bound broken."""
+
+    def __init__(self, reason: str, limit: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.limit = limit
+
+
+# ---------------------------------------------------------------- cleaning input
+
+
+def clean_text(value: str | None, limit: int) -> str:
+    """Typed text with invisible characters dropped and line breaks kept; raises InvalidInput if empty or too long."""
+    lines = [clean_line(line) for line in (value or "").replace("\r\n", "\n").split("\n")]
+    text = "\n".join(lines).strip()
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    if not text:
+        raise InvalidInput("empty")
+    if len(text) > limit:
+        raise InvalidInput("too_long", limit)
+    return text
+
+
+def clean_single_line(value: str | None, limit: int) -> str:
+    """One line of typed text (a name); raises InvalidInput if empty or too long."""
+    text = clean_line(value or "")
+    if not text:
+        raise InvalidInput("empty")
+    if len(text) > limit:
+        raise InvalidInput("too_long", limit)
+    return text
+
+
+def check_voice(seconds: int | None, size: int | None) -> int:
+    """Accepts a voice note of at most two minutes and 5 MB; returns its length in seconds."""
+    if seconds is not None and seconds > VOICE_MAX_SECONDS:
+        raise InvalidInput("voice_too_long", VOICE_MAX_SECONDS)
+    if size is not None and size > VOICE_MAX_BYTES:
+        raise InvalidInput("voice_too_big", VOICE_MAX_BYTES)
+    return int(seconds or 0)
+
+
+def both_languages(english: str | None, khmer: str | None) -> tuple[str, str]:
+    """A text given in one language only is used for both."""
+    english, khmer = english or "", khmer or ""
+    return english or khmer, khmer or english
