@@ -16,7 +16,7 @@ from handlers import deeplinks, menus
 from handlers.common import (
     answer_stale,
     button,
-    coordinator_and_translator as _require_coordinator,
+    coordinator_only,
     keyboard,
     reply,
     show,
@@ -28,12 +28,9 @@ def _counts_line(_: Translator, counter, labels) -> str:
     return " · ".join(f"{labels(key)} {_.number(count)}" for key, count in counter.most_common())
 
 
-async def show_members(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def show_members(update: Update, context: AppContext, _: Translator) -> None:
     """Sends member counts by gender, stakeholder type, province and language, and the list as XLSX."""
-    allowed = await _require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     async with context.services.db.session() as session:
         stats = await members.breakdown(session)
         rows = await members.registered(session)
@@ -90,21 +87,15 @@ async def _coordinator_screen(context: AppContext, me_id: int, _: Translator) ->
     return "\n".join(lines), keyboard(rows)
 
 
-async def show_coordinators(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def show_coordinators(update: Update, context: AppContext, _: Translator) -> None:
     """Lists coordinators with buttons to invite a new one or remove one."""
-    allowed = await _require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     await reply(update, *await _coordinator_screen(context, update.effective_user.id, _))
 
 
-async def invite(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def invite(update: Update, context: AppContext, _: Translator) -> None:
     """Creates a single-use link that makes whoever opens it a coordinator."""
-    allowed = await _require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     async with context.unit_of_work() as session:
         payload = await coordinators.create_invite(session, created_by=update.effective_user.id, now=context.now())
     await update.callback_query.answer()
@@ -112,12 +103,9 @@ async def invite(update: Update, context: AppContext) -> None:
     await reply(update, _("Send this link to the new coordinator. It works once, within 7 days:") + f"\n{esc(link)}")
 
 
-async def remove(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def remove(update: Update, context: AppContext, _: Translator) -> None:
     """Takes the coordinator role back from someone added in the chat."""
-    allowed = await _require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     telegram_id = int(context.match.group(1))
     if telegram_id == update.effective_user.id or telegram_id in context.settings.coordinator_ids:
         await answer_stale(update, _)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -95,3 +96,34 @@ async def registered_member(update: Update, context: AppContext) -> Member | Non
         await answer_stale(update, tr(member, update))
         return None
     return member
+
+
+def coordinator_only(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
+    """Lets only coordinators use a command or button: anyone else is told so in their language (the words of
+    `coordinator_and_translator`) and the handler does not run. The handler is called as
+    `handler(update, context, _, *rest)`, `_` the coordinator's translator and `rest` whatever else its
+    caller passes (a deep link's member and payload, say)."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: AppContext, *rest):
+        _ = await require_coordinator(update, context)
+        if _ is None:
+            return None
+        return await handler(update, context, _, *rest)
+
+    return checked
+
+
+def registered_only(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
+    """Lets only registered members press a button: for anyone else the button is no longer active (the answer
+    of `registered_member`) and the handler does not run. The handler is called as
+    `handler(update, context, member, *rest)`."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: AppContext, *rest):
+        member = await registered_member(update, context)
+        if member is None:
+            return None
+        return await handler(update, context, member, *rest)
+
+    return checked

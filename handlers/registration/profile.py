@@ -8,8 +8,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import AppContext
 from bot.i18n import translator
 from bot.services import members
-from handlers.common import answer_stale, button, is_coordinator, keyboard, load_member, reply, show, tr
-from handlers.registration import help_text, language_screen, profile_screen, show_current
+from handlers.common import answer_stale, is_coordinator, load_member, reply, show, tr
+from handlers.registration.flow import show_current
+from handlers.registration.screens import delete_screen, help_text, language_screen, profile_screen
 
 
 async def show_profile(update: Update, context: AppContext) -> None:
@@ -59,10 +60,7 @@ async def ask_delete(update: Update, context: AppContext) -> None:
     if member is None:
         await reply(update, _("There is no data about you to delete."))
         return
-    text = _("Delete all your data? Your name, gender, stakeholder type, organisation, province and phone "
-             "number will be removed, and you will no longer be a member. This cannot be undone.")
-    markup = keyboard([[button(_("Yes, delete my data"), "me:delete:yes"), button(_("No, keep it"), "me:delete:no")]])
-    await reply(update, text, markup)
+    await reply(update, *delete_screen(_))
 
 
 async def confirm_delete(update: Update, context: AppContext) -> None:

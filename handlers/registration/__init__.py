@@ -1,0 +1,39 @@
+"""Registration: language, consent, then one question at a time, a summary, and the welcome; and the
+member's own profile (profile.py).
+
+`register` adds the registration steps; `register_fallbacks` adds the catch-alls for typed text, other messages
+and unknown buttons, which must come after every feature's handlers."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers.registration import answers, fallbacks, steps
+from handlers.registration.screens import FIELD_LABELS, consent_screen, field_text, help_text
+
+# Other features and the tests use these few screens.
+__all__ = ["FIELD_LABELS", "consent_screen", "field_text", "help_text", "register", "register_fallbacks"]
+
+
+def register(app: Application) -> None:
+    app.bot_data["services"].intake.resume_hooks.append(steps.resume_hook(app))
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", steps.start, filters=private))
+    app.add_handler(CommandHandler("language", steps.language_menu, filters=private))
+    app.add_handler(CallbackQueryHandler(steps.language_menu, pattern=r"^lang:menu$"))
+    app.add_handler(CallbackQueryHandler(steps.choose_language, pattern=r"^lang:(km|en)$"))
+    app.add_handler(CallbackQueryHandler(steps.consent, pattern=r"^reg:consent:(yes|no)$"))
+    app.add_handler(CallbackQueryHandler(answers.on_button_answer, pattern=r"^reg:(gender|stake|prov|org|name):(\w{1,20})$"))
+    app.add_handler(CallbackQueryHandler(steps.province_page, pattern=r"^reg:provpage:(\d{1,2})$"))
+    app.add_handler(CallbackQueryHandler(steps.edit_field, pattern=r"^reg:edit:(name|gender|stakeholder|organisation|province|phone)$"))
+    app.add_handler(CallbackQueryHandler(answers.keep_field, pattern=r"^reg:keep$"))
+    app.add_handler(CallbackQueryHandler(steps.confirm, pattern=r"^reg:confirm$"))
+    app.add_handler(MessageHandler(private & filters.CONTACT, answers.on_contact))
+
+
+def register_fallbacks(app: Application) -> None:
+    """Typed text, other messages and unknown buttons, after every feature handler had its chance."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CallbackQueryHandler(fallbacks.unknown_button))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, fallbacks.on_text))
+    app.add_handler(MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, fallbacks.on_other_message))
