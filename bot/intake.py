@@ -58,6 +58,8 @@ class Intake:
         self._to_finish: list[int] = []
         self._finish_delay = finish_delay
         self._flusher: asyncio.Task | None = None
+        # Who sent the updates in hand (several processes only: see _take_next_of).
+        self._senders: dict[int, int | None] = {}
         # Features add these: each may show a member the screen they are on, returning whether it did.
         self.resume_hooks: list[ResumeHook] = []
 
@@ -120,14 +122,16 @@ class Intake:
             if row.update_id in self._in_hand:
                 continue  # claimed again by a sweep while still in this process's hands
             try:
-                raw = received.get(row.update_id) if received else None
-                update = Update.de_json(raw if raw is not None else row.raw(), self.application.bot)
+                raw = (received.get(row.update_id) if received else None) or row.raw()
+                update = Update.de_json(raw, self.application.bot)
             except Exception:  # a body Telegram would never send: set aside rather than block its sender
                 log.exception("update %s cannot be read; set aside", row.update_id)
                 async with self.db.session() as session:
                     await inbox.mark_handled(session, row.update_id, self.clock.now())
                 continue
             self._in_hand[row.update_id] = False
+            if not self.sole_process:
+                self._senders[row.update_id] = inbox.sender_of(raw)
             await self.application.update_queue.put(update)
 
     def marked(self, update_id: int) -> None:
@@ -149,6 +153,7 @@ class Intake:
             return
         try:
             if failed and not marked:
+                self._senders.pop(update_id, None)
                 async with self.db.session() as session:
                     set_aside = await inbox.release(session, update_id, wall=self.wall(),
                                                     retry_in=self.sweep_interval, now=self.clock.now())
@@ -191,8 +196,25 @@ class Intake:
             log.exception("recording %d finished updates failed; trying again", len(done))
             self._to_finish.extend(done)
             return
-        if self._backlog:
+        if not self.sole_process:
+            await self._take_next_of(done)
+        elif self._backlog:
             self._wake.set()  # a sender's next update may have waited for this one's mark
+
+    async def _take_next_of(self, update_ids: list[int]) -> None:
+        """With several processes, a member's next update may have reached another one while this one handled
+        the previous: this process takes it at once rather than leaving it to the next sweep."""
+        senders = sorted({s for s in (self._senders.pop(u, None) for u in update_ids) if s is not None})
+        if not senders:
+            return
+        try:
+            async with self.db.session() as session:
+                rows = await inbox.claim(session, me=self.identity, wall=self.wall(), lease=self.lease,
+                                         limit=self.batch, skip_locked=self._skip_locked, senders=senders)
+        except Exception:
+            log.exception("taking the next updates of %d members failed; the sweep will", len(senders))
+            return
+        await self._dispatch(rows)
 
     async def sweep(self) -> int:
         """Renews this process's claims and takes waiting updates no live process holds; returns how many."""

@@ -91,14 +91,17 @@ def _claimable(wall: float):
 
 
 async def claim(session: AsyncSession, *, me: str, wall: float, lease: float, limit: int,
-                skip_locked: bool) -> list[Row]:
-    """Claims waiting rows whose sender has nothing earlier waiting, with that sender's later rows; oldest first."""
+                skip_locked: bool, senders: list[int] | None = None) -> list[Row]:
+    """Claims waiting rows whose sender has nothing earlier waiting, with that sender's later rows; oldest first.
+    With `senders`, only those senders' rows (what waited behind updates this process just finished)."""
     table = _TABLE
     heads = (select(table.c.id, table.c.sender).where(
         _claimable(wall),
         ~exists().where(_EARLIER.c.sender == table.c.sender, _EARLIER.c.handled_at.is_(None),
                         _EARLIER.c.id < table.c.id),
     ).order_by(table.c.id).limit(limit))
+    if senders is not None:
+        heads = heads.where(table.c.sender.in_(senders))
     if skip_locked:
         heads = heads.with_for_update(skip_locked=True, of=table)
     found = (await session.execute(heads)).all()
