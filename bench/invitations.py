@@ -82,7 +82,7 @@ async def seed(database: Path, members: int) -> tuple[str, int]:
     from bot.db import Database
     from bot.models import Member
     from bot.services import drafts, events
-    from handlers.events_admin import KIND
+    from handlers.events.screens import KIND
 
     url = await fresh_database(database)
     db = Database(url)

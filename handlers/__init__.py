@@ -6,22 +6,19 @@ from telegram.ext import Application
 
 from handlers import (
     admin,
-    attendance_report,
     briefs,
     broadcasts,
-    checkin,
     consultations,
-    events_admin,
     eventreport,
+    events,
     groups,
-    polls,
-    profile,
     registration,
-    reminders,
-    rsvp,
     surveys,
     system,
 )
+from handlers.events import attendance, checkin, reminders, rsvp
+from handlers.registration import profile
+from handlers.surveys import polls
 
 
 def register_all(app: Application) -> None:
@@ -34,7 +31,7 @@ def register_all(app: Application) -> None:
     registration.register(app)
     profile.register(app)
     admin.register(app)
-    for feature in (reminders, rsvp, broadcasts, briefs, checkin, attendance_report, events_admin, groups,
+    for feature in (reminders, rsvp, broadcasts, briefs, checkin, attendance, events, groups,
                     consultations, surveys, polls):
         feature.register(app)
     eventreport.register(app)

@@ -13,7 +13,7 @@ from PIL import Image
 from bot.i18n import translator
 from bot.models import CheckIn, Delivery, OutboxMessage, Rsvp
 from bot.services import attendance
-from handlers.attendance_report import donor_sentence
+from handlers.events.attendance import donor_sentence
 from tests.conftest import COORDINATOR_ID
 from tests.test_checkin import TITLE_EN, TITLE_KM, WORKSHOP_START, add_member, coordinator, create_event
 

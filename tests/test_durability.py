@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from bot.models import Event, InboxUpdate, Member, Reminder
 from bot.services import reminders, rsvps
-from handlers.rsvp import promotion_content
+from handlers.events.rsvp import promotion_content
 from tests.helpers import BotProcess, wait_until
 from tests.test_delivery import seed_members
 from tests.test_rsvp import make_event

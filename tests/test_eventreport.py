@@ -23,7 +23,7 @@ from bot.reportdocs import Bullets, Heading, Paragraph, Part, Table
 from bot.services import consultations, coordinators, eventreport, surveys
 from bot.vocab import GENDERS
 from handlers import eventreport as feature
-from handlers.attendance_report import donor_sentence
+from handlers.events.attendance import donor_sentence
 from tests.conftest import COORDINATOR_ID
 from tests.test_attendance_report import add_walkins, check_in
 from tests.test_checkin import TITLE_EN, TITLE_KM, WORKSHOP_START, add_member, coordinator, create_event

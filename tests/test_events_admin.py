@@ -14,7 +14,7 @@ from bot.i18n import translator
 from bot.models import CheckIn, Delivery, Draft, Event, Member, OutboxMessage, Reminder, Rsvp
 from bot.services import drafts, events, rsvps
 from bot.services.events import InvalidInput
-from handlers.events_admin import reminders_text
+from handlers.events.screens import reminders_text
 from tests.conftest import COORDINATOR_ID
 from tests.test_delivery import seed_members, wait_done
 from tests.test_registration import register

@@ -13,7 +13,7 @@ from bot.event_text import invitation_text
 from bot.i18n import translator
 from bot.models import Delivery, Event, Rsvp
 from bot.services import events, rsvps
-from handlers.rsvp import redraw_due, redraws_done
+from handlers.events.rsvp import redraw_due, redraws_done
 from tests.test_delivery import wait_done
 from tests.test_events_admin import coordinator_in
 from tests.test_rsvp import TITLE_EN, VENUE, invite, make_event, members_of, title_in

@@ -16,7 +16,7 @@ from bot import exports
 from bot.i18n import LOCALES_DIR, translator
 from bot.services import attendance, events
 from bot.text import khmer_digits, normalize_digits, parse_int
-from handlers.attendance_report import _bars, attendance_chart
+from handlers.events.attendance import _bars, attendance_chart
 from tests.test_attendance_report import seed_workshop
 from tests.test_consultations import QUESTION_EN, QUESTION_KM
 from tests.test_groups import coordinator_in, make_event as make_group_event

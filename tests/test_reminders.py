@@ -12,9 +12,9 @@ from bot.event_text import when
 from bot.i18n import translator
 from bot.models import Delivery, Event, Member, Reminder
 from bot.services import reminders, rsvps
-from handlers import reminders as reminder_jobs
-from handlers.reminders import reminder_content
-from handlers.rsvp import promotion_content
+from handlers.events import reminders as reminder_jobs
+from handlers.events.reminders import reminder_content
+from handlers.events.rsvp import promotion_content
 from tests.test_delivery import seed_members, wait_done
 from tests.test_rsvp import PHNOM_PENH, TITLE_EN, TITLE_KM, VENUE, make_event
 

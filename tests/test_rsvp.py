@@ -16,7 +16,7 @@ from bot.i18n import translator
 from bot.models import Delivery, Event, Member, Rsvp
 from bot.services import outbox, rsvps
 from bot.services.rsvps import Status
-from handlers.rsvp import promotion_content
+from handlers.events.rsvp import promotion_content
 from tests.test_delivery import seed_members, wait_done
 from tests.test_registration import register
 

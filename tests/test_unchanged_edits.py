@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n import translator
-from handlers.inplace import rendered
+from handlers.events.inplace import rendered
 from tests.conftest import COORDINATOR_ID
 from tests.fakebot.server import parse_html
 from tests.test_checkin import WORKSHOP_START, coordinator, create_event

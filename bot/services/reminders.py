@@ -59,6 +59,11 @@ async def of_event(session: AsyncSession, event_id: int) -> list[Reminder]:
     return list(await session.scalars(select(Reminder).where(Reminder.event_id == event_id).order_by(Reminder.id)))
 
 
+async def get(session: AsyncSession, reminder_id: int) -> Reminder | None:
+    """One reminder, or None if there is no such reminder."""
+    return await session.get(Reminder, reminder_id)
+
+
 def recipients(event_id: int):
     """(chat id, member id, language) of the members to remind: going or maybe, not waitlisted, reachable."""
     return (select(Member.telegram_id, Member.id, Member.language)

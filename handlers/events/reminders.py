@@ -113,7 +113,7 @@ async def fire(context: AppContext) -> None:
     """A reminder's time has come: the members who are coming get it in their language."""
     await run_due(context.application)
     async with context.services.db.session() as session:
-        reminder = await session.get(Reminder, context.job.data)
+        reminder = await reminders.get(session, context.job.data)
     if reminder is not None and reminder.status == reminders.SCHEDULED:
         # Woken before its time (the system clock was set back, say): wait again rather than never send.
         _schedule(context.application, reminder)

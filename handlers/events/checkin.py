@@ -15,7 +15,7 @@ from bot.services import checkins, drafts, members
 from bot.services.checkins import Outcome, Result
 from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
-from handlers import deeplinks, inplace
+from handlers import deeplinks
 from handlers import drafts as draft_inputs
 from handlers.common import (
     answer_stale,
@@ -28,7 +28,8 @@ from handlers.common import (
     reply,
     tr,
 )
-from handlers.inplace import show
+from handlers.events import inplace
+from handlers.events.inplace import show
 
 SEARCH = "checkin_search"
 WALKIN = "walkin"

@@ -1,0 +1,73 @@
+"""/events: coordinators see the network's events with their counts and open one; members see the events
+they were invited to and open an invitation."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.context import AppContext
+from bot.i18n import Translator
+from bot.services import events, rsvps
+from handlers.common import answer_stale, is_coordinator, load_member, reply, tr
+from handlers.events import rsvp as rsvp_screens
+from handlers.events.inplace import show
+from handlers.events.screens import member_screen, overview_screen
+from handlers.events.shared import WizardHandler, alert, details
+
+
+async def overview(context: AppContext, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+    async with context.services.db.session() as session:
+        upcoming, past = await events.overview(session, context.now())
+        counts = await events.counts(session, [e.id for e in upcoming + past])
+    return overview_screen(upcoming, past, counts, _)
+
+
+async def show_events(update: Update, context: AppContext) -> None:
+    """Coordinators see the network's events with their counts; members their upcoming invitations."""
+    member = await load_member(context, update.effective_user.id)
+    _ = tr(member, update)
+    if await is_coordinator(context, update.effective_user.id):
+        await reply(update, *await overview(context, _))
+        return
+    if member is None or member.registered_at is None:
+        await reply(update, _("Send /start to register."))
+        return
+    async with context.services.db.session() as session:
+        items = await events.for_member(session, member.id, context.now())
+    await reply(update, *member_screen(items, _))
+
+
+async def open_invitation(update: Update, context: AppContext) -> None:
+    """Shows a member the invitation of one of their events, with their answer and the answer buttons."""
+    event_id = int(context.match.group(1))
+    member = await load_member(context, update.effective_user.id)
+    _ = tr(member, update)
+    if member is None or member.registered_at is None:
+        await alert(update, _("Send /start to register."))
+        return
+    async with context.services.db.session() as session:
+        mine = await events.is_members(session, event_id, member.id, context.now())
+        outcome = await rsvps.view(session, event_id=event_id, member_id=member.id, now=context.now())
+    if not mine:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    await rsvp_screens.send_invitation(update, context, outcome, member.language)
+
+
+async def _list(update, context, member, _, match) -> None:
+    await update.callback_query.answer()
+    await show(update, *await overview(context, _))
+
+
+async def _open(update, context, member, _, match) -> None:
+    if not await details(update, context, int(match.group(1)), _):
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+
+
+BUTTONS: list[tuple[str, WizardHandler]] = [
+    (r"evm:list", _list),
+    (r"evm:open:(\d{1,9})", _open),
+]
