@@ -27,7 +27,7 @@ from bot.delivery import DeliveryWorker, Limits
 from bot.http import AiohttpRequest
 from bot.intake import Intake
 from bot.ratelimit import PatientRateLimiter
-from handlers import register_all
+from handlers.wiring import register_all
 from handlers.delivery_status import make_progress_hook
 from handlers.system import on_shutdown, on_startup, on_stop
 

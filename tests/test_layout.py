@@ -41,13 +41,13 @@ def imported_modules(name: str, path: Path, known: Iterable[str]) -> set[str]:
             if node.level:
                 base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 source = ".".join(base + ([node.module] if node.module else []))
+            # `from handlers import drafts` runs the package's __init__ as well as the module: both count.
+            if source in known:
+                found.add(source)
             for alias in node.names:
-                # `from bot.services import inbox` imports the module bot.services.inbox, not just the package.
                 submodule = f"{source}.{alias.name}"
                 if submodule in known:
                     found.add(submodule)
-                elif source in known:
-                    found.add(source)
     found.discard(name)
     return found
 

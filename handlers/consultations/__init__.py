@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from handlers.consultations import giving, opening, sharing, sorting
+import handlers.consultations.giving as giving
+import handlers.consultations.opening as opening
+import handlers.consultations.sharing as sharing
+import handlers.consultations.sorting as sorting
 
 
 def register(app: Application) -> None:

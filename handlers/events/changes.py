@@ -15,9 +15,9 @@ from bot.services import drafts, events, reminders, rsvps
 from bot.text import esc
 from handlers.common import answer_stale, button, coordinator_and_translator as _coordinator, keyboard, reply
 from handlers.drafts import on_input
-from handlers.events import listing
-from handlers.events import reminders as reminder_jobs
-from handlers.events import rsvp as rsvp_screens
+import handlers.events.listing as listing
+import handlers.events.reminders as reminder_jobs
+import handlers.events.rsvp as rsvp_screens
 from handlers.events.inplace import show
 from handlers.events.screens import (
     EDIT_FIELDS,

@@ -28,7 +28,7 @@ from handlers.common import (
     reply,
     tr,
 )
-from handlers.events import inplace
+import handlers.events.inplace as inplace
 from handlers.events.inplace import show
 
 SEARCH = "checkin_search"

@@ -9,7 +9,7 @@ from bot.context import AppContext
 from bot.i18n import Translator
 from bot.services import events, rsvps
 from handlers.common import answer_stale, is_coordinator, load_member, reply, tr
-from handlers.events import rsvp as rsvp_screens
+import handlers.events.rsvp as rsvp_screens
 from handlers.events.inplace import show
 from handlers.events.screens import member_screen, overview_screen
 from handlers.events.shared import WizardHandler, alert, details

@@ -12,7 +12,7 @@ from bot.i18n import Translator
 from bot.models import Draft
 from bot.services import drafts, events, reminders
 from handlers.common import answer_stale
-from handlers.events import reminders as reminder_jobs
+import handlers.events.reminders as reminder_jobs
 from handlers.events.inplace import show
 from handlers.events.new import ask, draft_event
 from handlers.events.screens import GROUPS, KIND, fields_screen, group_steps, published_text, summary_screen

@@ -27,7 +27,7 @@ from bot.text import esc
 from bot.vocab import RSVP_ANSWERS, RSVP_CODES
 from handlers import deeplinks, system
 from handlers.common import answer_stale, button, keyboard, load_member, reply, tr
-from handlers.events import inplace
+import handlers.events.inplace as inplace
 
 log = logging.getLogger("sahakor.rsvp")
 

@@ -17,7 +17,7 @@ from bot.models import Event, Member
 from bot.services import events
 from bot.services.events import InvalidInput
 from handlers.common import reply
-from handlers.events import inplace
+import handlers.events.inplace as inplace
 from handlers.events.inplace import show
 from handlers.events.screens import details_screen, invalid_text, parse_answer
 

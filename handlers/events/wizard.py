@@ -15,7 +15,7 @@ from bot.services import drafts, events
 from bot.services.audience import Audience
 from handlers import audience_picker
 from handlers.common import answer_stale, coordinator_and_translator as _coordinator, reply
-from handlers.events import preview
+import handlers.events.preview as preview
 from handlers.events.inplace import show
 from handlers.events.new import arrive, ask, audience_screen, begin
 from handlers.events.screens import (

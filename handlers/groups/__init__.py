@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, filters
 
-from handlers.groups import browse, chat, decisions, editing, messages, paper
+import handlers.groups.browse as browse
+import handlers.groups.chat as chat
+import handlers.groups.decisions as decisions
+import handlers.groups.editing as editing
+import handlers.groups.messages as messages
+import handlers.groups.paper as paper
 
 
 def register(app: Application) -> None:

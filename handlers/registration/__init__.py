@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers.registration import answers, fallbacks, steps
+import handlers.registration.answers as answers
+import handlers.registration.fallbacks as fallbacks
+import handlers.registration.steps as steps
 from handlers.registration.screens import FIELD_LABELS, consent_screen, field_text, help_text
 
 # Other features and the tests use these few screens.

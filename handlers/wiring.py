@@ -1,0 +1,38 @@
+"""Every feature's handlers, added in a deliberate order."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import (
+    admin,
+    briefs,
+    broadcasts,
+    consultations,
+    eventreport,
+    events,
+    groups,
+    registration,
+    surveys,
+    system,
+)
+from handlers.events import attendance, checkin, reminders, rsvp
+from handlers.registration import profile
+from handlers.surveys import polls
+
+
+def register_all(app: Application) -> None:
+    """Adds every handler.
+
+    Repeated updates never get here (the inbox drops them). In group 0 the first matching handler wins, so
+    commands and buttons come first and the catch-alls for typed text and unknown buttons come last.
+    """
+    system.register(app)
+    registration.register(app)
+    profile.register(app)
+    admin.register(app)
+    for feature in (reminders, rsvp, broadcasts, briefs, checkin, attendance, events, groups,
+                    consultations, surveys, polls):
+        feature.register(app)
+    eventreport.register(app)
+    registration.register_fallbacks(app)
