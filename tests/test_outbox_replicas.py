@@ -258,9 +258,11 @@ async def test_two_replicas_send_one_delivery_once_each_and_together_keep_to_the
         shares = dict((await session.execute(select(OutboxMessage.claimed_by, func.count())
                                              .group_by(OutboxMessage.claimed_by))).all())
     assert set(shares) == {"replica-a", "replica-b"}
-    # In any one second: the limit, plus the tenth of a second a pacer may catch up, plus timing noise.
+    # Telegram's own judge is the fake server's token bucket (no 429 above). The arrivals are stamped when this
+    # test gets to look, which on a busy machine is in bunches: the busiest second only shows no replica ran
+    # on its own budget (two would send up to twice the limit).
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
-    assert busiest <= rate * 1.25
+    assert busiest <= rate * 1.5
     assert arrivals[-1] - arrivals[0] >= (count - rate * 1.25) / rate
 
 
