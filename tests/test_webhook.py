@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import aiohttp
 import pytest
@@ -11,14 +10,10 @@ from sqlalchemy import func, select
 
 from bot.models import InboxUpdate, Member
 from tests.conftest import BotRunner, make_settings
+from tests.helpers import free_port
 
 SECRET = "s3cret-token_for-tests-0123456789"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
