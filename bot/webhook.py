@@ -18,7 +18,7 @@ from telegram.ext import Application
 from bot import metrics
 from bot.config import Settings
 from bot.context import ALLOWED_UPDATES, Services
-from bot.services import health, inbox
+from bot.services import inbox, outbox
 
 log = logging.getLogger("sahakor.webhook")
 
@@ -93,7 +93,7 @@ class WebhookServer:
     async def _depths(self) -> tuple[inbox.Depth, int]:
         async with self.services.db.session() as session:
             waiting = await inbox.depth(session)
-            unsent = await health.outbox_unsent(session)
+            unsent = await outbox.unsent_count(session)
         return waiting, unsent
 
     async def health(self, request: web.Request) -> web.Response:

@@ -225,6 +225,12 @@ async def finish_done(session: AsyncSession, delivery_ids: set[int], now: dateti
     return done
 
 
+async def unsent_count(session: AsyncSession) -> int:
+    """Messages waiting or in flight, over every delivery (for the health check and the metrics)."""
+    return await session.scalar(select(func.count()).select_from(OutboxMessage)
+                                .where(OutboxMessage.status.in_((PENDING, SENDING)))) or 0
+
+
 async def next_due(session: AsyncSession) -> datetime | None:
     return await session.scalar(select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING))
 
