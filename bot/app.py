@@ -28,7 +28,7 @@ from bot.http import AiohttpRequest
 from bot.intake import Intake
 from bot.ratelimit import PatientRateLimiter
 from handlers.wiring import register_all
-from handlers.delivery_status import make_progress_hook
+from handlers.outreach.delivery_status import make_progress_hook
 from handlers.system import on_shutdown, on_startup, on_stop
 
 log = logging.getLogger("sahakor")

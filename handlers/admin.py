@@ -12,8 +12,9 @@ from bot.models import Member
 from bot.services import coordinators, members
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
-from handlers import deeplinks, menus
-from handlers.common import (
+from handlers.ui import deeplinks
+from handlers.ui import menus
+from handlers.ui.common import (
     answer_stale,
     button,
     coordinator_only,

@@ -14,7 +14,7 @@ from bot import config
 from bot.context import AppContext, DuplicateUpdate, Services, describe
 from bot.http import OutcomeUnknown
 from bot.services import inbox, members
-from handlers import menus
+from handlers.ui import menus
 
 log = logging.getLogger("sahakor")
 

@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import (
-    admin,
-    briefs,
-    broadcasts,
-    consultations,
-    eventreport,
-    events,
-    groups,
-    registration,
-    surveys,
-    system,
-)
+from handlers import admin, consultations, eventreport, events, groups, outreach, registration, surveys, system
 from handlers.events import attendance, checkin, reminders, rsvp
 from handlers.registration import profile
 from handlers.surveys import polls
@@ -31,8 +20,7 @@ def register_all(app: Application) -> None:
     registration.register(app)
     profile.register(app)
     admin.register(app)
-    for feature in (reminders, rsvp, broadcasts, briefs, checkin, attendance, events, groups,
-                    consultations, surveys, polls):
+    for feature in (reminders, rsvp, outreach, checkin, attendance, events, groups, consultations, surveys, polls):
         feature.register(app)
     eventreport.register(app)
     registration.register_fallbacks(app)

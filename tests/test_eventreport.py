@@ -22,7 +22,7 @@ from bot.posters import FONT_FAMILY
 from bot.reportdocs import Bullets, Heading, Paragraph, Part, Table
 from bot.services import consultations, coordinators, eventreport, surveys
 from bot.vocab import GENDERS
-from handlers import eventreport as feature
+from handlers.eventreport import sending as feature
 from handlers.events.attendance import donor_sentence
 from tests.conftest import COORDINATOR_ID
 from tests.test_attendance_report import add_walkins, check_in

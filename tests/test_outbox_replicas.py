@@ -16,7 +16,7 @@ from bot.i18n import translator
 from bot.models import Delivery, OutboxMessage
 from bot.pacing import SharedPacer
 from bot.services.audience import Audience
-from handlers.delivery_status import make_progress_hook
+from handlers.outreach.delivery_status import make_progress_hook
 from tests.conftest import COORDINATOR_ID, PG_URL
 from tests.test_delivery import create_delivery, delivery_status, seed_members, statuses
 

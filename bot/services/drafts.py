@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +31,32 @@ def advance(draft: Draft, *, step: str | None, now: datetime, **values) -> None:
     draft.data = {**(draft.data or {}), **values}
     draft.step = step
     draft.updated_at = now
+
+
+F = TypeVar("F")
+
+
+def read(draft: Draft | None, form: type[F]) -> F:
+    """A draft's answers as the feature's form: a dataclass whose fields (all with defaults) are the answers.
+
+    Each feature declares its form once, so no handler reads or writes `draft.data` by string key:
+
+        @dataclass
+        class GroupForm:
+            name_en: str = ""
+            name_km: str = ""
+
+        answers = drafts.read(draft, GroupForm)
+        drafts.write(draft, replace(answers, name_en=text), step="name_km", now=now)
+
+    Keys the form does not know (written by an earlier version) are left out here and kept by `write`."""
+    known = {f.name for f in fields(form)}
+    return form(**{k: v for k, v in ((draft.data if draft else None) or {}).items() if k in known})
+
+
+def write(draft: Draft, answers: Any, *, step: str | None, now: datetime) -> None:
+    """Stores a form's answers (see `read`) and moves to the next question."""
+    advance(draft, step=step, now=now, **asdict(answers))
 
 
 async def awaiting_input(session: AsyncSession, telegram_id: int) -> Draft | None:

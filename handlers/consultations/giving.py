@@ -12,8 +12,9 @@ from bot.services import drafts as draft_store
 from bot.services.consultations import InputRefused, Refused
 from bot.services.groups import InvalidInput
 from bot.text import esc
-from handlers import deeplinks, drafts
-from handlers.common import (
+from handlers.ui import deeplinks
+from handlers.ui import drafts
+from handlers.ui.common import (
     answer_stale,
     button,
     keyboard,
@@ -25,7 +26,8 @@ from handlers.common import (
 )
 from handlers.consultations.loading import member_view
 from handlers.consultations.screens import INPUT, LINK_PREFIX, member_screen, mine_screen
-from handlers.ui.people import invalid_text, voice_of
+from handlers.ui.people import voice_of
+from handlers.ui.bilingual import invalid_text
 
 
 @deeplinks.on(LINK_PREFIX + r"\d{1,9}")

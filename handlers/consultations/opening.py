@@ -12,11 +12,12 @@ from bot.models import Consultation, Draft, Event
 from bot.services import consultations, events, groups
 from bot.services import drafts as draft_store
 from bot.services.groups import InvalidInput
-from handlers import drafts
-from handlers.common import answer_stale, coordinator_and_translator as require_coordinator, load_member, reply, tr
+from handlers.ui import drafts
+from handlers.ui.common import answer_stale, coordinator_and_translator as require_coordinator, load_member, reply, tr
 from handlers.consultations.loading import admin_view, zone_of
 from handlers.consultations.screens import NEW, QUESTION_PAIR, form_screen, policy_themes
-from handlers.ui.people import invalid_text, pair_clean, pair_for, pair_next, pair_value, require_typing_coordinator
+from handlers.ui.people import require_typing_coordinator
+from handlers.ui.bilingual import invalid_text, pair_clean, pair_for, pair_next, pair_value
 
 
 async def new_consultation(update: Update, context: AppContext) -> None:

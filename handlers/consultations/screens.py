@@ -15,8 +15,9 @@ from bot.models import Consultation, ConsultationInput, ConsultationTheme, Event
 from bot.services import consultations
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
-from handlers.common import button, keyboard
-from handlers.ui.people import Pair, duration, event_label, member_summary, pair_screen, shorten
+from handlers.ui.common import button, keyboard
+from handlers.ui.people import duration, event_label, member_summary, shorten
+from handlers.ui.bilingual import Pair, pair_screen
 
 
 NEW, INPUT = "consult_new", "consult_input"

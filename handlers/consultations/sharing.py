@@ -8,7 +8,7 @@ from bot import exports
 from bot.context import AppContext
 from bot.services import consultations, groups, outbox
 from bot.text import esc
-from handlers.common import answer_stale, button, coordinator_and_translator as require_coordinator, keyboard, show
+from handlers.ui.common import answer_stale, button, coordinator_and_translator as require_coordinator, keyboard, show
 from handlers.consultations.loading import zone_of
 from handlers.consultations.screens import ask_content, export_table
 from handlers.ui.people import shorten

@@ -9,8 +9,8 @@ from bot.i18n import Translator, translator
 from bot.models import Member
 from bot.services import consultations
 from bot.text import esc
-from handlers import deeplinks
-from handlers.common import (
+from handlers.ui import deeplinks
+from handlers.ui.common import (
     answer_stale,
     button,
     coordinator_and_translator as require_coordinator,

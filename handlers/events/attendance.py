@@ -15,7 +15,7 @@ from bot.services import attendance
 from bot.services.attendance import Attendee, Report
 from bot.text import esc
 from bot.vocab import GENDERS, RSVP_ANSWERS, STAKEHOLDERS, Step, province_label
-from handlers.common import answer_stale, button, keyboard, reply
+from handlers.ui.common import answer_stale, button, keyboard, reply
 from handlers.events.checkin import event_button_label, require_coordinator
 from handlers.registration import FIELD_LABELS
 

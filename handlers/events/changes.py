@@ -13,8 +13,8 @@ from bot.i18n import Translator
 from bot.models import Draft, Event
 from bot.services import drafts, events, reminders, rsvps
 from bot.text import esc
-from handlers.common import answer_stale, button, coordinator_and_translator as _coordinator, keyboard, reply
-from handlers.drafts import on_input
+from handlers.ui.common import answer_stale, button, coordinator_and_translator as _coordinator, keyboard, reply
+from handlers.ui.drafts import on_input
 import handlers.events.listing as listing
 import handlers.events.reminders as reminder_jobs
 import handlers.events.rsvp as rsvp_screens

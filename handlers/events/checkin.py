@@ -15,9 +15,9 @@ from bot.services import checkins, drafts, members
 from bot.services.checkins import Outcome, Result
 from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
-from handlers import deeplinks
-from handlers import drafts as draft_inputs
-from handlers.common import (
+from handlers.ui import deeplinks
+from handlers.ui import drafts as draft_inputs
+from handlers.ui.common import (
     answer_stale,
     button,
     coordinator_and_translator as require_coordinator,

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
-from handlers import common
+from handlers.ui import common
 
 # HTML tags Telegram turns into formatting, and the entity each becomes.
 _TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.context import AppContext
 from bot.i18n import Translator
 from bot.services import events, rsvps
-from handlers.common import answer_stale, is_coordinator, load_member, reply, tr
+from handlers.ui.common import answer_stale, is_coordinator, load_member, reply, tr
 import handlers.events.rsvp as rsvp_screens
 from handlers.events.inplace import show
 from handlers.events.screens import member_screen, overview_screen

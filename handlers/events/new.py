@@ -16,9 +16,9 @@ from bot.services import audience as audiences
 from bot.services import drafts, events
 from bot.services.audience import Audience
 from bot.text import esc
-from handlers import audience_picker
-from handlers.common import button, coordinator_and_translator as _coordinator, keyboard, reply
-from handlers.drafts import on_input
+from handlers.ui import audience_picker
+from handlers.ui.common import button, coordinator_and_translator as _coordinator, keyboard, reply
+from handlers.ui.drafts import on_input
 from handlers.events.screens import (
     BUTTON_STEPS,
     KIND,

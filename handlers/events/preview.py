@@ -11,7 +11,7 @@ from bot.context import AppContext
 from bot.i18n import Translator
 from bot.models import Draft
 from bot.services import drafts, events, reminders
-from handlers.common import answer_stale
+from handlers.ui.common import answer_stale
 import handlers.events.reminders as reminder_jobs
 from handlers.events.inplace import show
 from handlers.events.new import ask, draft_event

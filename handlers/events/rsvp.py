@@ -25,8 +25,9 @@ from bot.services import rsvps
 from bot.services.rsvps import EventView, MemberView, Outcome, Status
 from bot.text import esc
 from bot.vocab import RSVP_ANSWERS, RSVP_CODES
-from handlers import deeplinks, system
-from handlers.common import answer_stale, button, keyboard, load_member, reply, tr
+from handlers import system
+from handlers.ui import deeplinks
+from handlers.ui.common import answer_stale, button, keyboard, load_member, reply, tr
 import handlers.events.inplace as inplace
 
 log = logging.getLogger("sahakor.rsvp")

@@ -18,8 +18,8 @@ from bot.services import events
 from bot.services.audience import Audience
 from bot.text import esc
 from bot.vocab import RSVP_ANSWERS
-from handlers import audience_picker
-from handlers.common import button, keyboard, pairs
+from handlers.ui import audience_picker
+from handlers.ui.common import button, keyboard, pairs
 
 KIND = "event"  # the /newevent conversation
 EDIT_KIND = "event_edit"  # a change to a published event

@@ -16,7 +16,7 @@ from bot.i18n import Translator
 from bot.models import Event, Member
 from bot.services import events
 from bot.services.events import InvalidInput
-from handlers.common import reply
+from handlers.ui.common import reply
 import handlers.events.inplace as inplace
 from handlers.events.inplace import show
 from handlers.events.screens import details_screen, invalid_text, parse_answer

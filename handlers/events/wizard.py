@@ -13,8 +13,8 @@ from bot.i18n import Translator
 from bot.models import Draft
 from bot.services import drafts, events
 from bot.services.audience import Audience
-from handlers import audience_picker
-from handlers.common import answer_stale, coordinator_and_translator as _coordinator, reply
+from handlers.ui import audience_picker
+from handlers.ui.common import answer_stale, coordinator_and_translator as _coordinator, reply
 import handlers.events.preview as preview
 from handlers.events.inplace import show
 from handlers.events.new import arrive, ask, audience_screen, begin

@@ -14,8 +14,8 @@ from bot.services import drafts as draft_store
 from bot.services import groups
 from bot.services.groups import APPROVED, Expressed, InvalidInput, InviteState
 from bot.text import esc
-from handlers import drafts
-from handlers.common import (
+from handlers.ui import drafts
+from handlers.ui.common import (
     answer_stale,
     button,
     is_coordinator,
@@ -27,7 +27,8 @@ from handlers.common import (
     tr,
 )
 from handlers.groups.screens import REASON, group_title, list_screen, member_screen, notice_content, reason_screen
-from handlers.ui.people import invalid_text, voice_of
+from handlers.ui.people import voice_of
+from handlers.ui.bilingual import invalid_text
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from bot.services import groups, outbox
 from bot.services.groups import LinkOutcome
 from bot.text import esc
 from handlers import system
-from handlers.common import (
+from handlers.ui.common import (
     answer_stale,
     button,
     coordinator_and_translator as require_coordinator,

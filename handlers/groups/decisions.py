@@ -8,7 +8,7 @@ from bot.context import AppContext
 from bot.services import groups, outbox
 from bot.services.groups import DECLINED, Decided
 from bot.text import esc
-from handlers.common import answer_stale, coordinator_and_translator as require_coordinator, reply, show
+from handlers.ui.common import answer_stale, coordinator_and_translator as require_coordinator, reply, show
 from handlers.groups.browse import revoke_link
 from handlers.groups.editing import group_or_stale
 from handlers.groups.screens import (

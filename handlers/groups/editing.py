@@ -10,8 +10,8 @@ from bot.models import Draft, WorkingGroup
 from bot.services import drafts as draft_store
 from bot.services import groups
 from bot.services.groups import InvalidInput
-from handlers import drafts
-from handlers.common import (
+from handlers.ui import drafts
+from handlers.ui.common import (
     answer_stale,
     coordinator_and_translator as require_coordinator,
     load_member,
@@ -20,7 +20,8 @@ from handlers.common import (
     tr,
 )
 from handlers.groups.screens import EDIT, GROUP_PAIRS, NEW, form_screen, coordinator_screen
-from handlers.ui.people import invalid_text, pair_clean, pair_for, pair_next, pair_value, require_typing_coordinator
+from handlers.ui.people import require_typing_coordinator
+from handlers.ui.bilingual import invalid_text, pair_clean, pair_for, pair_next, pair_value
 
 
 async def new_group(update: Update, context: AppContext) -> None:

@@ -9,8 +9,8 @@ from bot.models import Draft
 from bot.services import drafts as draft_store
 from bot.services import events, groups, outbox
 from bot.services.groups import InvalidInput
-from handlers import drafts
-from handlers.common import (
+from handlers.ui import drafts
+from handlers.ui.common import (
     answer_stale,
     button,
     coordinator_and_translator as require_coordinator,
@@ -22,7 +22,8 @@ from handlers.common import (
 )
 from handlers.groups.editing import group_or_stale
 from handlers.groups.screens import MESSAGE, MESSAGE_MAX, ask_content, event_ask_screen, group_title, message_content
-from handlers.ui.people import event_label, invalid_text, require_typing_coordinator
+from handlers.ui.people import event_label, require_typing_coordinator
+from handlers.ui.bilingual import invalid_text
 
 
 async def start_message(update: Update, context: AppContext) -> None:

@@ -11,8 +11,8 @@ from bot.services import groups
 from bot.services.groups import InvalidInput
 from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
-from handlers import drafts
-from handlers.common import (
+from handlers.ui import drafts
+from handlers.ui.common import (
     answer_stale,
     button,
     coordinator_and_translator as require_coordinator,
@@ -23,7 +23,8 @@ from handlers.common import (
     tr,
 )
 from handlers.groups.screens import PAPER, group_title, paper_screen
-from handlers.ui.people import invalid_text, require_typing_coordinator
+from handlers.ui.people import require_typing_coordinator
+from handlers.ui.bilingual import invalid_text
 
 
 async def start_paper(update: Update, context: AppContext) -> None:

@@ -11,8 +11,9 @@ from bot.services import groups
 from bot.services.groups import APPROVED, DECLINED, INTERESTED, Person, Stage
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS
-from handlers.common import button, keyboard, pairs
-from handlers.ui.people import Pair, duration, member_summary, pair_for, pair_screen, profile_parts, shorten
+from handlers.ui.common import button, keyboard, pairs
+from handlers.ui.people import duration, member_summary, profile_parts, shorten
+from handlers.ui.bilingual import Pair, pair_for, pair_screen
 
 NEW, EDIT, PAPER, MESSAGE, REASON = "group_new", "group_edit", "group_paper", "group_message", "group_reason"
 MESSAGE_MAX = 3500

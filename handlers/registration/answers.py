@@ -11,7 +11,7 @@ from bot.services import members
 from bot.services.members import InvalidAnswer
 from bot.text import clean_line
 from bot.vocab import PROFILE_STEPS, Step, find_provinces
-from handlers.common import load_member, reply, show, tr
+from handlers.ui.common import load_member, reply, show, tr
 from handlers.registration.flow import profile_name, screen_for, stale_press
 from handlers.registration.screens import FIELD_LABELS, field_value, invalid_text, phone_screen
 

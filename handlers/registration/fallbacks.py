@@ -9,8 +9,8 @@ from bot.i18n import translator
 from bot.services import members
 from bot.services.members import InvalidAnswer
 from bot.vocab import Step
-from handlers import drafts
-from handlers.common import answer_stale, load_member, reply, tr
+from handlers.ui import drafts
+from handlers.ui.common import answer_stale, load_member, reply, tr
 from handlers.registration.answers import keep_field, report_answer, typed_answer
 from handlers.registration.flow import show_current
 from handlers.registration.screens import language_screen, province_screen

@@ -12,7 +12,7 @@ from bot.services import members
 from bot.services.members import InvalidAnswer
 from bot.text import clean_line
 from bot.vocab import PROFILE_STEPS, Step
-from handlers.common import answer_stale, reply, show, tr
+from handlers.ui.common import answer_stale, reply, show, tr
 from handlers.registration.screens import question_screen
 
 log = logging.getLogger("sahakor")

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import AppContext
 from bot.i18n import translator
 from bot.services import members
-from handlers.common import answer_stale, is_coordinator, load_member, reply, show, tr
+from handlers.ui.common import answer_stale, is_coordinator, load_member, reply, show, tr
 from handlers.registration.flow import show_current
 from handlers.registration.screens import delete_screen, help_text, language_screen, profile_screen
 

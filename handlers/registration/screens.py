@@ -21,7 +21,7 @@ from bot.vocab import (
     Step,
     province_label,
 )
-from handlers.common import button, keyboard, pairs
+from handlers.ui.common import button, keyboard, pairs
 
 PROVINCES_PER_PAGE = 10
 # Members see dates in the configured TIMEZONE; events carry their own zone.

@@ -12,8 +12,9 @@ from bot.services import members
 from bot.services.members import InvalidAnswer
 from bot.text import esc
 from bot.vocab import LANGUAGE_NAMES, Step
-from handlers import deeplinks, menus
-from handlers.common import load_member, reply, show, tr
+from handlers.ui import deeplinks
+from handlers.ui import menus
+from handlers.ui.common import load_member, reply, show, tr
 from handlers.registration.flow import screen_for, show_current, stale_press
 from handlers.registration.screens import consent_screen, help_text, language_screen, profile_screen, province_screen
 

@@ -15,9 +15,9 @@ from bot.models import Draft, Member
 from bot.services import drafts, surveys
 from bot.services.surveys import Status, Step
 from bot.text import esc
-from handlers import deeplinks
-from handlers import drafts as draft_input
-from handlers.common import answer_stale, button, is_coordinator, keyboard, load_member, reply, tr
+from handlers.ui import deeplinks
+from handlers.ui import drafts as draft_input
+from handlers.ui.common import answer_stale, button, is_coordinator, keyboard, load_member, reply, tr
 from handlers.surveys.screens import (
     answered_record,
     invalid_text,

@@ -12,8 +12,8 @@ from bot import resources, xlsform
 from bot.context import AppContext
 from bot.models import Draft
 from bot.services import drafts, surveys
-from handlers import drafts as draft_input
-from handlers.common import answer_stale, button, keyboard, reply, require_coordinator, show
+from handlers.ui import drafts as draft_input
+from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
 from handlers.surveys.answering import clear_buttons
 from handlers.surveys.managing import manage_screen
 from handlers.surveys.screens import builder_screen, two_lines, upload_prompt

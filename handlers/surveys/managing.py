@@ -18,9 +18,9 @@ from bot.services.audience import Audience, size
 from bot.services.events import InvalidInput as InvalidMoment
 from bot.services.events import parse_moment
 from bot.text import esc
-from handlers import drafts as draft_input
-from handlers.audience_picker import parse, picker_screen
-from handlers.common import answer_stale, button, keyboard, reply, require_coordinator, show
+from handlers.ui import drafts as draft_input
+from handlers.ui.audience_picker import parse, picker_screen
+from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
 from handlers.surveys.screens import events_screen, intro_content, reminder_content, survey_screen
 from handlers.surveys.words import CLOSING
 

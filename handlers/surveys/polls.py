@@ -21,10 +21,10 @@ from bot.services import drafts, polls
 from bot.services.audience import Audience, size
 from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
-from handlers import drafts as draft_input
+from handlers.ui import drafts as draft_input
 from handlers import system
-from handlers.audience_picker import describe, parse, pattern, picker_screen
-from handlers.common import answer_stale, button, keyboard, reply, require_coordinator, show
+from handlers.ui.audience_picker import describe, parse, pattern, picker_screen
+from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
 
 log = logging.getLogger("sahakor.polls")
 

@@ -12,7 +12,7 @@ from bot.models import Survey
 from bot.services import surveys
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
-from handlers.common import button
+from handlers.ui.common import button
 from handlers.surveys.words import MESSAGE_LIMIT, STATUS_WORDS, choice_label, packed, short_label, survey_title, text_in
 
 

@@ -15,7 +15,7 @@ from bot.models import Survey
 from bot.services import surveys
 from bot.text import esc
 from bot.vocab import LANGUAGE_NAMES
-from handlers.common import answer_stale, button, keyboard, reply, require_coordinator, show
+from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
 from handlers.surveys.reports import (
     RESULTS_PAGE,
     dated,

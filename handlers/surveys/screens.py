@@ -16,8 +16,8 @@ from bot.services import surveys
 from bot.services.audience import Audience
 from bot.services.surveys import Status, Step
 from bot.text import esc
-from handlers.audience_picker import describe
-from handlers.common import button, keyboard
+from handlers.ui.audience_picker import describe
+from handlers.ui.common import button, keyboard
 from handlers.surveys.words import (
     BUILDER_KINDS,
     INVALID,

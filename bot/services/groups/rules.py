@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.text import clean_line
+from bot import forms
 
 
 NAME_MAX = 100
@@ -31,39 +31,20 @@ OPEN, CLOSED = "open", "closed"
 INTERESTED, APPROVED, DECLINED, WITHDRAWN = "interested", "approved", "declined", "withdrawn"
 
 
-class InvalidInput(ValueError):
-    """Typed or sent input that does not fit; `reason` says why as a short code, `limit` the bound broken."""
-
-    def __init__(self, reason: str, limit: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.limit = limit
+InvalidInput = forms.Invalid  # typed or sent input that does not fit (reason, limit)
 
 
 # ---------------------------------------------------------------- cleaning input
 
 
 def clean_text(value: str | None, limit: int) -> str:
-    """Typed text with invisible characters dropped and line breaks kept; raises InvalidInput if empty or too long."""
-    lines = [clean_line(line) for line in (value or "").replace("\r\n", "\n").split("\n")]
-    text = "\n".join(lines).strip()
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    if not text:
-        raise InvalidInput("empty")
-    if len(text) > limit:
-        raise InvalidInput("too_long", limit)
-    return text
+    """Typed text with line breaks kept; raises InvalidInput if empty or too long."""
+    return forms.clean_text(value, limit)
 
 
 def clean_single_line(value: str | None, limit: int) -> str:
     """One line of typed text (a name); raises InvalidInput if empty or too long."""
-    text = clean_line(value or "")
-    if not text:
-        raise InvalidInput("empty")
-    if len(text) > limit:
-        raise InvalidInput("too_long", limit)
-    return text
+    return forms.clean_text(value, limit, multiline=False)
 
 
 def check_voice(seconds: int | None, size: int | None) -> int:

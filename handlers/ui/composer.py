@@ -13,8 +13,8 @@ from bot.models import Draft
 from bot.services import drafts
 from bot.services.audience import Audience, size
 from bot.services.events import InvalidInput, parse_start
-from handlers.audience_picker import parse, picker_screen
-from handlers.common import answer_stale, reply, show
+from handlers.ui.audience_picker import parse, picker_screen
+from handlers.ui.common import answer_stale, reply, show
 
 
 async def show_audience(update: Update, context: AppContext, audience: Audience, _: Translator, *, prefix: str,

@@ -13,7 +13,7 @@ from telegram import Update
 from bot.context import AppContext
 from bot.i18n import translator
 from bot.models import Member
-from handlers.common import reply
+from handlers.ui.common import reply
 
 PayloadHandler = Callable[[Update, AppContext, Member, str], Awaitable[None]]
 _HANDLERS: list[tuple[re.Pattern[str], PayloadHandler]] = []

@@ -13,7 +13,7 @@ from bot.context import AppContext
 from bot.i18n import Translator
 from bot.models import Draft
 from bot.services import drafts
-from handlers.common import answer_stale, load_member, show, tr
+from handlers.ui.common import answer_stale, load_member, show, tr
 
 InputHandler = Callable[[Update, AppContext, Draft], Awaitable[None]]
 _HANDLERS: dict[str, InputHandler] = {}

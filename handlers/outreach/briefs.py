@@ -16,10 +16,10 @@ from bot.services import briefs, coordinators, drafts, members
 from bot.services.audience import Audience
 from bot.services.briefs import InvalidBrief
 from bot.text import esc
-from handlers import drafts as draft_input
-from handlers.audience_picker import pattern
-from handlers.composer import press_audience, show_audience, typed_send_time
-from handlers.common import answer_stale, button, keyboard, load_member, reply, require_coordinator, show, tr
+from handlers.ui import drafts as draft_input
+from handlers.ui.audience_picker import pattern
+from handlers.ui.composer import press_audience, show_audience, typed_send_time
+from handlers.ui.common import answer_stale, button, keyboard, load_member, reply, require_coordinator, show, tr
 
 KIND = "brief"
 QUESTION = "brief_question"

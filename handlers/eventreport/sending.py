@@ -32,8 +32,9 @@ from bot.services.audience import Audience
 from bot.services.eventreport import EventReport, SurveyOutcome
 from bot.text import esc
 from bot.vocab import GENDERS
-from handlers import briefs, system
-from handlers.common import answer_stale, button, keyboard, reply, require_coordinator
+from handlers import system
+from handlers.outreach import briefs
+from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator
 from handlers.events.attendance import donor_sentence, group_keys, group_label
 from handlers.events.checkin import event_button_label
 from handlers.surveys.reports import chart_bars

@@ -14,10 +14,10 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.models import Delivery, Draft
 from bot.services import drafts, outbox
 from bot.services.audience import Audience
-from handlers import drafts as draft_input
-from handlers.audience_picker import pattern
-from handlers.composer import press_audience, show_audience, typed_send_time
-from handlers.common import answer_stale, button, keyboard, reply, require_coordinator, show
+from handlers.ui import drafts as draft_input
+from handlers.ui.audience_picker import pattern
+from handlers.ui.composer import press_audience, show_audience, typed_send_time
+from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
 
 KIND = "broadcast"
 # Language names as words inside a sentence (the buttons use each language's own name).

@@ -27,7 +27,7 @@ from bot.i18n import LANGUAGES, Translator
 from bot.services.audience import Audience
 from bot.text import esc
 from bot.vocab import ABROAD, GENDERS, LANGUAGE_NAMES, PROVINCES, STAKEHOLDERS, province_label
-from handlers.common import button, keyboard, pairs
+from handlers.ui.common import button, keyboard, pairs
 
 MAIN, PROVINCES_VIEW = "main", "prov"
 # Callback code -> the Audience field it toggles.
