@@ -93,8 +93,19 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
     """Builds the bot: handlers, rate limiting, retries, translations and the database."""
     services = Services(settings=settings, db=db or Database(settings.database_url), clock=clock or Clock())
     services.identity = cluster.identity()
+    services.delivery = _delivery_worker(settings, services)
+    application = _telegram_application(settings, services)
+    application.bot_data["services"] = services
+    services.intake = Intake(application, services.db, identity=services.identity, lease_seconds=settings.lease_seconds,
+                             sweep_interval=settings.inbox_sweep_interval)
+    register_all(application)
+    return application
+
+
+def _delivery_worker(settings: Settings, services: Services) -> DeliveryWorker:
+    """The outbox worker, with a bot of its own and the coordinators' progress reports."""
     delivery_bot = DeliveryWorker.make_bot(settings.token, settings.api_base_url, settings.api_file_url)
-    services.delivery = DeliveryWorker(
+    return DeliveryWorker(
         services.db, delivery_bot, services.clock,
         Limits(per_second=settings.rate_overall_per_second or None),
         on_progress=make_progress_hook(services.db, delivery_bot),
@@ -103,7 +114,25 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
         # One process per SQLite file (bot.cluster.SqliteLock): whatever a crash left in flight is its own.
         sole_process=is_sqlite(settings.database_url),
     )
-    application = (
+
+
+def _rate_limiter(settings: Settings) -> PatientRateLimiter:
+    """Retries on network errors and honours Telegram's 429s; groups get their per-minute limit."""
+    return PatientRateLimiter(
+        retries=settings.network_retries,
+        base_delay=settings.network_retry_base_delay,
+        # Replies to members are not throttled to the broadcast rate (the outbox paces mass
+        # sends itself); a 429 from Telegram is still honoured.
+        overall_max_rate=0,
+        group_max_rate=settings.rate_group_per_minute,
+        group_time_period=60,
+        max_retries=5,
+    )
+
+
+def _telegram_application(settings: Settings, services: Services) -> Application:
+    """python-telegram-bot's Application: HTML by default, members' updates in parallel, one shared send budget."""
+    return (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.api_base_url)
@@ -111,18 +140,7 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
         .context_types(ContextTypes(context=AppContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(TracingUpdateProcessor(services, settings.concurrent_updates))
-        .rate_limiter(
-            PatientRateLimiter(
-                retries=settings.network_retries,
-                base_delay=settings.network_retry_base_delay,
-                # Replies to members are not throttled to the broadcast rate (the outbox paces mass
-                # sends itself); a 429 from Telegram is still honoured.
-                overall_max_rate=0,
-                group_max_rate=settings.rate_group_per_minute,
-                group_time_period=60,
-                max_retries=5,
-            )
-        )
+        .rate_limiter(_rate_limiter(settings))
         # Replies to members and mass sends share Telegram's overall limit: each reply sent makes the outbox
         # wait one interval more, so replies never have to wait behind a broadcast.
         .request(AiohttpRequest(connection_pool_size=64, on_send=services.delivery.pacer.make_room))
@@ -133,8 +151,3 @@ def build_application(settings: Settings, *, db: Database | None = None, clock: 
         .post_shutdown(on_shutdown)
         .build()
     )
-    application.bot_data["services"] = services
-    services.intake = Intake(application, services.db, identity=services.identity, lease_seconds=settings.lease_seconds,
-                             sweep_interval=settings.inbox_sweep_interval)
-    register_all(application)
-    return application

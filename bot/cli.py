@@ -7,22 +7,21 @@ import errno
 import gc
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.cluster import SqliteLock
 
 log = logging.getLogger("sahakor")
 
 
 def _run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from telegram.error import InvalidToken, NetworkError
-
     from bot import logs
-    from bot.app import build_application
-    from bot.cluster import AlreadyRunning, SqliteLock
+    from bot.cluster import SqliteLock
     from bot.config import check_webhook
-    from bot.db import DatabaseUnavailable, check_connection, is_sqlite, migrate
+    from bot.db import is_sqlite
     from bot.i18n import check_catalogs
 
     settings = load_settings()
@@ -32,15 +31,21 @@ def _run(args: argparse.Namespace) -> int:
     check_catalogs()
     lock = SqliteLock(settings.database_url) if is_sqlite(settings.database_url) else None
     try:
-        check_connection(settings.database_url)
+        return _start(settings, lock, webhook=args.webhook)
+    finally:
         if lock is not None:
-            lock.acquire()
-        migrate(settings.database_url)
-        application = build_application(settings)
-        # Modules, handlers and settings live as long as the process: keeping the cyclic garbage collector
-        # off them makes its full passes cheap (they were a third of the outbox worker's time at 100,000 rows).
-        gc.freeze()
-        asyncio.run(_serve(application, webhook=args.webhook))
+            lock.release()
+
+
+def _start(settings: Settings, lock: SqliteLock | None, *, webhook: bool) -> int:
+    """Migrates the database and serves until stopped; a start that fails says why in one line."""
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.cluster import AlreadyRunning
+    from bot.db import DatabaseUnavailable
+
+    try:
+        _migrate_and_serve(settings, lock, webhook=webhook)
     except DatabaseUnavailable as exc:
         return _no_database(settings, exc)
     except AlreadyRunning as exc:
@@ -51,14 +56,28 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(settings, 3, f"cannot reach Telegram at {settings.api_base_url} ({exc}). Check the network "
                      "connection and TELEGRAM_API_BASE_URL.")
     except OSError as exc:
-        if not args.webhook or exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+        if not webhook or exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise
         return _fail(settings, 3, f"cannot listen on {settings.webhook_listen}:{settings.webhook_port} "
                      f"({exc.strerror}). Check WEBHOOK_LISTEN and WEBHOOK_PORT (is another process on that port?).")
-    finally:
-        if lock is not None:
-            lock.release()
     return 0
+
+
+def _migrate_and_serve(settings: Settings, lock: SqliteLock | None, *, webhook: bool) -> None:
+    import asyncio
+
+    from bot.app import build_application
+    from bot.db import check_connection, migrate
+
+    check_connection(settings.database_url)
+    if lock is not None:
+        lock.acquire()
+    migrate(settings.database_url)
+    application = build_application(settings)
+    # Modules, handlers and settings live as long as the process: keeping the cyclic garbage collector
+    # off them makes its full passes cheap (they were a third of the outbox worker's time at 100,000 rows).
+    gc.freeze()
+    asyncio.run(_serve(application, webhook=webhook))
 
 
 async def _serve(application, *, webhook: bool) -> None:

@@ -92,20 +92,32 @@ class DeliveryWorker:
         self.wall = wall
         self.monotonic = monotonic
         self.sleep = sleep
-        # A quarter second's worth of sends in flight: enough to keep the pace, few to resend after a crash.
-        self.window = limits.window if not limits.per_second else max(
-            1, min(limits.window, math.ceil(limits.per_second / 4)))
-        self.pacer: Pacer | SharedPacer
-        if limits.per_second and not is_sqlite(db.url):
-            self.pacer = SharedPacer(db, limits.per_second, block=self.window, wall=wall, sleep=sleep)
-        else:
-            self.pacer = Pacer(limits.per_second, monotonic=monotonic, sleep=sleep)
+        self.window = self._window(limits)
+        self.pacer = self._pacer()
         self.on_progress = on_progress
         self.progress_interval = progress_interval
         self.report_retries = report_retries
         self.report_retry_delay = report_retry_delay
         self.idle_poll = idle_poll
         self._skip_locked = not is_sqlite(db.url)
+        self._init_state()
+
+    @staticmethod
+    def _window(limits: Limits) -> int:
+        """A quarter second's worth of sends in flight: enough to keep the pace, few to resend after a crash."""
+        if not limits.per_second:
+            return limits.window
+        return max(1, min(limits.window, math.ceil(limits.per_second / 4)))
+
+    def _pacer(self) -> Pacer | SharedPacer:
+        """One pace for every process on PostgreSQL; on SQLite (one process) a pace of its own."""
+        per_second = self.limits.per_second
+        if per_second and not is_sqlite(self.db.url):
+            return SharedPacer(self.db, per_second, block=self.window, wall=self.wall, sleep=self.sleep)
+        return Pacer(per_second, monotonic=self.monotonic, sleep=self.sleep)
+
+    def _init_state(self) -> None:
+        """What the worker keeps while it runs: its task, rows' contents, the last sends and reports."""
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task | None = None
