@@ -3,15 +3,13 @@ a member adding a reason): where each one is and what it has gathered so far."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime
+from bot.models.base import Base, Timestamps
 
 
-class Draft(Base):
+class Draft(Base, Timestamps):
     """One person's unfinished conversation of one kind; at most one per kind."""
 
     __tablename__ = "draft"
@@ -23,5 +21,3 @@ class Draft(Base):
     # The question being asked, or None when the draft waits for a button (or nothing).
     step: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime
+from bot.models.base import Base, PersonDetails, Timestamps, UTCDateTime
 
 
-class Event(Base):
+class Event(Base, Timestamps):
     """A workshop, meeting or field day that members are invited to."""
 
     __tablename__ = "event"
@@ -44,12 +44,10 @@ class Event(Base):
     # draft -> published -> cancelled
     status: Mapped[str] = mapped_column(String(16), default="draft")
     created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Rsvp(Base):
+class Rsvp(Base, Timestamps):
     """A member's answer to an invitation."""
 
     __tablename__ = "rsvp"
@@ -68,8 +66,6 @@ class Rsvp(Base):
     # Wanted to go when the event was full; promoted in order of `waitlisted_at` when a seat frees.
     waitlisted: Mapped[bool] = mapped_column(Boolean, default=False)
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The member's message that shows this answer (the invitation they last answered or opened), a fingerprint
     # of what it shows, and since when it is due to be redrawn (the answer changed behind the member's back).
     message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -93,8 +89,11 @@ class Reminder(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class CheckIn(Base):
-    """Someone in the room: a member (by QR code or by a coordinator) or a walk-in without Telegram."""
+class CheckIn(Base, PersonDetails):
+    """Someone in the room: a member (by QR code or by a coordinator) or a walk-in without Telegram.
+
+    The person's details are kept for walk-ins only (members' details live on their member row).
+    """
 
     __tablename__ = "check_in"
     __table_args__ = (Index("uq_check_in_event_id_member_id", "event_id", "member_id", unique=True),)
@@ -104,10 +103,5 @@ class CheckIn(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     # qr / manual / walkin
     method: Mapped[str] = mapped_column(String(8))
-    # For walk-ins only (members' details live on their member row).
-    name: Mapped[str | None] = mapped_column(String(100))
-    gender: Mapped[str | None] = mapped_column(String(16))
-    stakeholder: Mapped[str | None] = mapped_column(String(32))
-    organisation: Mapped[str | None] = mapped_column(String(200))
     checked_in_by: Mapped[int | None] = mapped_column(BigInteger)
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)

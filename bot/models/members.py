@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime
+from bot.models.base import Base, PersonDetails, Timestamps, UTCDateTime
 
 
-class Member(Base):
+class Member(Base, PersonDetails, Timestamps):
     """A person who opened the bot. Personal fields stay empty until they consent."""
 
     __tablename__ = "member"
@@ -25,16 +25,10 @@ class Member(Base):
     start_payload: Mapped[str | None] = mapped_column(String(64))
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    name: Mapped[str | None] = mapped_column(String(100))
-    gender: Mapped[str | None] = mapped_column(String(16))
-    stakeholder: Mapped[str | None] = mapped_column(String(32))
-    organisation: Mapped[str | None] = mapped_column(String(200))
     province: Mapped[str | None] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(32))
     receives_announcements: Mapped[bool] = mapped_column(Boolean, default=True)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Coordinator(Base):
