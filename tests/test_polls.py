@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.i18n import translator
 from bot.models import Member, Poll, PollMessage, PollVote
 from bot.services import polls
+import handlers.surveys.callbacks as routes
 from tests.conftest import COORDINATOR_ID
 from tests.test_delivery import seed_members, wait_done
 from tests.test_surveys import alerts, people
@@ -65,7 +66,7 @@ async def test_a_native_poll_goes_to_each_member_in_their_language_and_answers_a
     assert await votes(db, poll.id) == {member_ids[501]: [1], member_ids[502]: [2]}
 
     await coordinator.command("results")
-    await coordinator.press(f"rs:pl:{poll.id}")  # its button in /results (tests/test_results_list.py)
+    await coordinator.press(routes.POLL_RESULTS.data(poll.id))  # its button in /results (tests/test_results_list.py)
     text = coordinator.last.text
     assert en("Sent to {sent} · {voters} answered ({rate})").format(sent="3", voters="2", rate="67%") in text
     assert "• Seeds — 0 (0%)\n• Markets — 1 (50%)\n• Water — 1 (50%)" in text

@@ -83,3 +83,17 @@ async def test_results_without_anything_sent_says_so_and_still_reaches_the_draft
     await coordinator.command("results")
     assert coordinator.last.text == _("No survey or poll has been sent yet.")
     assert coordinator.last.button_texts() == ["📝 " + _("Not sent yet ({count})").format(count=_.number(1))]
+
+
+async def test_results_buttons_sent_before_the_prefixes_were_spelt_out_still_open_what_they_opened(
+        bot, telegram, db, clock):
+    await seed_members(db, telegram, clock, 1, start_id=COORDINATOR_ID, language="en")
+    coordinator, _ = telegram.user(COORDINATOR_ID, "Coordinator"), translator("en")
+    survey_id = await add_survey(db, "Survey", sent_days_ago=1, now=clock.now())
+    await coordinator.command("results")
+    await coordinator.press_data("rs:dr:0")
+    assert coordinator.last.text == _("There is no survey waiting to be sent.")
+    await coordinator.press_data("rs:pg:0")
+    assert coordinator.last.text == _("Which results would you like to see?")
+    await coordinator.press_data(f"rs:sv:{survey_id}")
+    assert coordinator.last.text.startswith("📊 <b>Survey</b>")

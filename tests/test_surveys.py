@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.i18n import translator
 from bot.models import CheckIn, Delivery, Member, Survey, SurveyAnswer, SurveyResponse
 from bot.services import surveys
+import handlers.surveys.callbacks as routes
 from handlers.surveys import managing as survey_handlers
 from tests.conftest import COORDINATOR_ID
 from tests.test_delivery import seed_members, wait_done
@@ -439,7 +440,7 @@ async def test_results_show_counts_rates_and_breakdowns_with_charts_and_a_kobo_s
     await answer_in_english(dara)
 
     await coordinator.command("results")
-    await coordinator.press(f"rs:sv:{survey.id}")  # its button in /results (tests/test_results_list.py)
+    await coordinator.press(routes.RESULTS.data(survey.id))  # its button in /results (tests/test_results_list.py)
     text = "\n".join(m.text for m in coordinator.messages[-2:])
     assert en("Sent to {sent} · {complete} responses ({rate}) · {started} started but not finished").format(
         sent="3", complete="2", rate="67%", started="0") in text

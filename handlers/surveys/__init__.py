@@ -6,7 +6,7 @@ A question answered with a button gives way to the next one in the same message 
 question to be answered by typing comes as a new message, the member's reply goes below it, and it then
 stays in the chat as a record of the answer, as does the question answered just before it.
 
-Callback data: `sv:*` members answering, `svn:*`/`svb:*` defining, `svm:*` managing, `rs:*` results.
+Every button's data is made, and every press routed, by the routes of `handlers/surveys/callbacks.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+import handlers.surveys.callbacks as routes
 from handlers import system
 from handlers.surveys.answering import change_answers, my_surveys, on_answer_button, start_survey
 from handlers.surveys.defining import build_finish, build_kind, build_new, cancel_new, new_survey, send_example
@@ -38,21 +39,12 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("surveys", my_surveys, filters=private))
     app.add_handler(CommandHandler("newsurvey", new_survey, filters=private))
     app.add_handler(CommandHandler("results", results_menu, filters=private))
-    app.add_handler(CallbackQueryHandler(start_survey, pattern=r"^sv:start:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(change_answers, pattern=r"^sv:edit:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(on_answer_button, pattern=r"^sv:([ctdsnb]):(\d{1,9}):(\d{1,3})(?::(\d{1,3}))?$"))
-    app.add_handler(CallbackQueryHandler(send_example, pattern=r"^svn:example$"))
-    app.add_handler(CallbackQueryHandler(cancel_new, pattern=r"^svn:cancel$"))
-    app.add_handler(CallbackQueryHandler(build_new, pattern=r"^svb:new$"))
-    app.add_handler(CallbackQueryHandler(build_kind, pattern=r"^svb:kind:(select_one|rating|text)$"))
-    app.add_handler(CallbackQueryHandler(build_finish, pattern=r"^svb:finish$"))
+    app.add_handlers(routes.on_press(
+        (routes.START, start_survey), (routes.CHANGE, change_answers), (routes.ANSWER, on_answer_button),
+        (routes.EXAMPLE, send_example), (routes.CANCEL_NEW, cancel_new),
+        (routes.BUILD, build_new), (routes.BUILD_KIND, build_kind), (routes.BUILD_FINISH, build_finish)))
     app.add_handler(CallbackQueryHandler(pick_audience, pattern=r"^svm:a:(\d{1,9}):"))
-    app.add_handler(CallbackQueryHandler(send_survey, pattern=r"^svm:send:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(manage_back, pattern=r"^svm:back:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(
-        manage, pattern=r"^svm:(aud|evs|ev|rem|cat|noclose|del|end):(\d{1,9})(?::(\d{1,9}))?$"))
-    app.add_handler(CallbackQueryHandler(survey_results, pattern=r"^rs:sv:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(results_page, pattern=r"^rs:pg:(\d{1,6})$"))
-    app.add_handler(CallbackQueryHandler(unsent_surveys, pattern=r"^rs:dr:(\d{1,6})$"))
-    app.add_handler(CallbackQueryHandler(send_charts, pattern=r"^rs:ch:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(send_export, pattern=r"^rs:x:(\d{1,9}):(en|km)$"))
+    app.add_handlers(routes.on_press(
+        (routes.SEND, send_survey), (routes.BACK, manage_back), (routes.MANAGE, manage),
+        (routes.RESULTS, survey_results), (routes.RESULTS_PAGE, results_page), (routes.UNSENT, unsent_surveys),
+        (routes.CHARTS, send_charts), (routes.EXPORT, send_export)))

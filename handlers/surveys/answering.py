@@ -15,6 +15,7 @@ from bot.models import Draft, Member
 from bot.services import drafts, surveys
 from bot.services.surveys import Status, Step
 from bot.text import esc
+import handlers.surveys.callbacks as routes
 from handlers.ui import deeplinks
 from handlers.ui import drafts as draft_input
 from handlers.ui.common import answer_stale, button, is_coordinator, keyboard, load_member, reply, tr
@@ -103,7 +104,7 @@ async def start_survey(update: Update, context: AppContext) -> None:
     await update.callback_query.answer()
     if step.status is Status.DONE:
         await reply(update, _("You have already answered this survey.") + "\n\n" + closing_line(step.survey, _),
-                    keyboard([[button("✏️ " + _("Change my answers"), f"sv:edit:{step.response.id}")]]))
+                    keyboard([[button("✏️ " + _("Change my answers"), routes.CHANGE.data(step.response.id))]]))
         return
     await _present(update, context, step, _)
 
@@ -131,9 +132,8 @@ _MOVES = {"d": surveys.done, "s": surveys.skip, "n": surveys.proceed, "b": surve
 
 async def on_answer_button(update: Update, context: AppContext) -> None:
     """A choice, tick, Done, Skip, Next or Back on the question being asked; anything else changes nothing."""
-    action, rid, index, choice = context.match.group(1), int(context.match.group(2)), int(context.match.group(3)), \
-        context.match.group(4)
-    if (action in _ACTIONS) != (choice is not None):
+    action, rid, index, choice = routes.answer_press(context.match)
+    if (action in routes.WITH_CHOICE) != (choice is not None):
         member = await _registered(update, context)
         if member is not None:
             await answer_stale(update, translator(member.language))
@@ -141,7 +141,7 @@ async def on_answer_button(update: Update, context: AppContext) -> None:
     telegram_id, now = update.effective_user.id, context.now()
     async with context.unit_of_work() as session:
         if action in _ACTIONS:
-            step = await _ACTIONS[action](session, rid, telegram_id, index, int(choice), now)
+            step = await _ACTIONS[action](session, rid, telegram_id, index, choice, now)
         else:
             step = await _MOVES[action](session, rid, telegram_id, index, now)
         in_place = action == "t" or (_asks_with_buttons(step) and (step.response.current == index
@@ -292,7 +292,7 @@ async def my_surveys(update: Update, context: AppContext) -> None:
                 number=_.number(surveys.position(survey.questions, response.current)),
                 total=_.number(surveys.asked_count(survey.questions)))
         lines.append(f"📋 <b>{esc(survey_title(survey, _.language))}</b>\n{state}")
-        rows.append([button("▶ " + survey_title(survey, _.language)[:40], f"sv:start:{survey.id}")])
+        rows.append([button("▶ " + survey_title(survey, _.language)[:40], routes.START.data(survey.id))])
     await reply(update, "\n\n".join(["\n".join(lines[:2])] + lines[2:]), keyboard(rows))
 
 

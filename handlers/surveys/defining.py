@@ -12,6 +12,7 @@ from bot import resources, xlsform
 from bot.context import AppContext
 from bot.models import Draft
 from bot.services import drafts, surveys
+import handlers.surveys.callbacks as routes
 from handlers.ui import drafts as draft_input
 from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
 from handlers.surveys.answering import clear_buttons
@@ -103,7 +104,7 @@ async def build_new(update: Update, context: AppContext) -> None:
                            now=context.now())
     await update.callback_query.answer()
     await reply(update, _("Type the survey's title:") + " " + two_lines(_),
-                keyboard([[button(_("Cancel"), "svn:cancel")]]))
+                keyboard([[button(_("Cancel"), routes.CANCEL_NEW.data())]]))
 
 
 async def build_kind(update: Update, context: AppContext) -> None:
@@ -124,7 +125,7 @@ async def build_kind(update: Update, context: AppContext) -> None:
     await update.callback_query.answer()
     await clear_buttons(update)
     await reply(update, _("Type the question:") + " " + two_lines(_),
-                keyboard([[button(_("Cancel"), "svn:cancel")]]))
+                keyboard([[button(_("Cancel"), routes.CANCEL_NEW.data())]]))
 
 
 @draft_input.on_input(BUILDER)
@@ -164,7 +165,7 @@ async def take_builder_text(update: Update, context: AppContext, draft: Draft) -
         step, data = draft.step, dict(draft.data)
     if step == "options":
         await reply(update, _("Type the options, one per line, as: English | Khmer (the Khmer part is optional)."),
-                    keyboard([[button(_("Cancel"), "svn:cancel")]]))
+                    keyboard([[button(_("Cancel"), routes.CANCEL_NEW.data())]]))
     else:
         await reply(update, *builder_screen(data, _))
 

@@ -18,6 +18,7 @@ from bot.services.audience import Audience, size
 from bot.services.events import InvalidInput as InvalidMoment
 from bot.services.events import parse_moment
 from bot.text import esc
+import handlers.surveys.callbacks as routes
 from handlers.ui import drafts as draft_input
 from handlers.ui.audience_picker import parse, picker_screen
 from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
@@ -42,7 +43,7 @@ async def manage(update: Update, context: AppContext) -> None:
     _ = await require_coordinator(update, context)
     if _ is None:
         return
-    action, survey_id, extra = context.match.group(1), int(context.match.group(2)), context.match.group(3)
+    action, survey_id, extra = routes.manage_press(context.match)
     query = update.callback_query
     async with context.unit_of_work() as session:
         survey = await surveys.get(session, survey_id)
@@ -64,7 +65,7 @@ async def manage(update: Update, context: AppContext) -> None:
     elif result == "closing":
         await reply(update, _("Type the closing date and time as day/month/year hour:minute, for example "
                               "20/12/2024 17:00 ({zone}).").format(zone=esc(_.zone(context.settings.tz))),
-                    keyboard([[button(_("No closing time"), f"svm:noclose:{survey_id}")]]))
+                    keyboard([[button(_("No closing time"), routes.manage("noclose", survey_id))]]))
     elif result == "discarded":
         await show(update, _("The survey was discarded."))
     elif result == "closed":
@@ -72,7 +73,7 @@ async def manage(update: Update, context: AppContext) -> None:
         await show(update, _("The survey is closed. Members can no longer answer it."))
 
 
-async def _apply(session, survey: Survey | None, action: str, extra: str | None, context: AppContext,
+async def _apply(session, survey: Survey | None, action: str, extra: int | None, context: AppContext,
                  telegram_id: int) -> str:
     """Carries out a management action; returns what to show next ('stale' when the action no longer applies)."""
     if survey is None:
@@ -86,7 +87,7 @@ async def _apply(session, survey: Survey | None, action: str, extra: str | None,
     if action == "evs":
         return "events"
     if action == "ev":
-        return "screen" if extra and await surveys.attach_event(session, survey, int(extra)) else "stale"
+        return "screen" if extra and await surveys.attach_event(session, survey, extra) else "stale"
     if action == "rem":
         survey.reminder_minutes = surveys.next_reminder_choice(survey.reminder_minutes)
         return "screen"

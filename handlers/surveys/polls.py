@@ -21,6 +21,7 @@ from bot.services import drafts, polls
 from bot.services.audience import Audience, size
 from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
+import handlers.surveys.callbacks as routes
 from handlers.ui import drafts as draft_input
 from handlers import system
 from handlers.ui.audience_picker import describe, parse, pattern, picker_screen
@@ -53,7 +54,7 @@ def _invalid(reason: str, _: Translator) -> str:
 
 
 def _cancel_row(_: Translator) -> list:
-    return [button(_("Cancel"), "pl:cancel")]
+    return [button(_("Cancel"), routes.POLL_CANCEL.data())]
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -107,7 +108,7 @@ def preview(data: dict, audience: Audience, members: int, _: Translator) -> tupl
         lines.append("")
     lines.append("👥 " + esc(describe(audience, _)) + " · " + _.ngettext(
         "{count} member", "{count} members", members).format(count=_.number(members)))
-    return "\n".join(lines), keyboard([[button("📤 " + _("Send the poll"), "pl:send")], _cancel_row(_)])
+    return "\n".join(lines), keyboard([[button("📤 " + _("Send the poll"), routes.POLL_SEND.data())], _cancel_row(_)])
 
 
 async def pick_audience(update: Update, context: AppContext) -> None:
@@ -228,9 +229,9 @@ async def show_results(update: Update, context: AppContext) -> None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    rows = [[button("📊 " + _("Chart"), f"rs:pc:{poll.id}")]]
+    rows = [[button("📊 " + _("Chart"), routes.POLL_CHART.data(poll.id))]]
     if poll.status == polls.OPEN:
-        rows.append([button("🔒 " + _("Close the poll"), f"pl:close:{poll.id}")])
+        rows.append([button("🔒 " + _("Close the poll"), routes.POLL_CLOSE.data(poll.id))])
     await reply(update, results_text(outcome, _), keyboard(rows))
 
 
@@ -329,9 +330,7 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("poll", start, filters=private))
     app.add_handler(CallbackQueryHandler(pick_audience, pattern=pattern(PICKER)))
-    app.add_handler(CallbackQueryHandler(send, pattern=r"^pl:send$"))
-    app.add_handler(CallbackQueryHandler(cancel, pattern=r"^pl:cancel$"))
-    app.add_handler(CallbackQueryHandler(close, pattern=r"^pl:close:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(show_results, pattern=r"^rs:pl:(\d{1,9})$"))
-    app.add_handler(CallbackQueryHandler(send_chart, pattern=r"^rs:pc:(\d{1,9})$"))
+    app.add_handlers(routes.on_press((routes.POLL_SEND, send), (routes.POLL_CANCEL, cancel),
+                                     (routes.POLL_CLOSE, close), (routes.POLL_RESULTS, show_results),
+                                     (routes.POLL_CHART, send_chart)))
     app.add_handler(PollAnswerHandler(on_poll_answer))

@@ -12,6 +12,7 @@ from bot.models import Survey
 from bot.services import surveys
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
+from handlers.ui.callbacks import Route
 from handlers.ui.common import button
 from handlers.surveys.words import MESSAGE_LIMIT, STATUS_WORDS, choice_label, packed, short_label, survey_title, text_in
 
@@ -29,13 +30,13 @@ def dated(icon: str, title: str, moment: datetime, _: Translator) -> str:
     return f"{icon} {title[:50]} · {_.date(moment, surveys.LOCAL_ZONE, 'short')}"
 
 
-def paging(prefix: str, offset: int, more: bool, _: Translator) -> list:
+def paging(route: Route, offset: int, more: bool, _: Translator) -> list:
     """◀ Newer and Older ▶, as far as there is something to go to."""
     row = []
     if offset > 0:
-        row.append(button("◀ " + _("Newer"), f"{prefix}:{max(offset - RESULTS_PAGE, 0)}"))
+        row.append(button("◀ " + _("Newer"), route.data(max(offset - RESULTS_PAGE, 0))))
     if more:
-        row.append(button(_("Older") + " ▶", f"{prefix}:{offset + RESULTS_PAGE}"))
+        row.append(button(_("Older") + " ▶", route.data(offset + RESULTS_PAGE)))
     return row
 
 

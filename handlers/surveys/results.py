@@ -15,6 +15,7 @@ from bot.models import Survey
 from bot.services import surveys
 from bot.text import esc
 from bot.vocab import LANGUAGE_NAMES
+import handlers.surveys.callbacks as routes
 from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
 from handlers.surveys.reports import (
     RESULTS_PAGE,
@@ -49,11 +50,11 @@ async def _results_screen(context: AppContext, offset: int, _: Translator) -> tu
     async with context.services.db.session() as session:
         items, older = await surveys.with_results(session, offset=offset, limit=RESULTS_PAGE)
         unsent = await surveys.count_unsent(session)
-    rows = [[button(listed_label(item, _), f"rs:sv:{item.id}" if isinstance(item, Survey) else f"rs:pl:{item.id}")]
+    rows = [[button(listed_label(item, _), (routes.RESULTS if isinstance(item, Survey) else routes.POLL_RESULTS).data(item.id))]
             for item in items]
-    rows.append(paging("rs:pg", offset, older, _))
+    rows.append(paging(routes.RESULTS_PAGE, offset, older, _))
     if unsent:
-        rows.append([button("📝 " + _("Not sent yet ({count})").format(count=_.number(unsent)), "rs:dr:0")])
+        rows.append([button("📝 " + _("Not sent yet ({count})").format(count=_.number(unsent)), routes.UNSENT.data(0))])
     if items or offset:
         return _("Which results would you like to see?"), keyboard(rows)
     if unsent:
@@ -70,10 +71,10 @@ async def unsent_surveys(update: Update, context: AppContext) -> None:
     async with context.services.db.session() as session:
         found = await surveys.unsent(session, offset=offset, limit=RESULTS_PAGE + 1)
     await update.callback_query.answer()
-    rows = [[button(dated("📋", survey_title(s, _.language), s.created_at, _), f"svm:back:{s.id}")]
+    rows = [[button(dated("📋", survey_title(s, _.language), s.created_at, _), routes.BACK.data(s.id))]
             for s in found[:RESULTS_PAGE]]
-    rows.append(paging("rs:dr", offset, len(found) > RESULTS_PAGE, _))
-    rows.append([button("◀ " + _("Results"), "rs:pg:0")])
+    rows.append(paging(routes.UNSENT, offset, len(found) > RESULTS_PAGE, _))
+    rows.append([button("◀ " + _("Results"), routes.RESULTS_PAGE.data(0))])
     text = _("Surveys not sent yet. Open one to choose who gets it and send it.") if found else _(
         "There is no survey waiting to be sent.")
     await show(update, text, keyboard(rows))
@@ -92,11 +93,11 @@ async def survey_results(update: Update, context: AppContext) -> None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    rows = [[button("📊 " + _("Charts"), f"rs:ch:{survey_id}")],
-            [button("📥 " + _("Excel in {language}").format(language=LANGUAGE_NAMES[code]), f"rs:x:{survey_id}:{code}")
+    rows = [[button("📊 " + _("Charts"), routes.CHARTS.data(survey_id))],
+            [button("📥 " + _("Excel in {language}").format(language=LANGUAGE_NAMES[code]), routes.EXPORT.data(survey_id, code))
              for code in LANGUAGES]]
     if survey.status in (surveys.OPEN, surveys.SCHEDULED):
-        rows.append([button("🔒 " + _("Close the survey"), f"svm:end:{survey_id}")])
+        rows.append([button("🔒 " + _("Close the survey"), routes.manage("end", survey_id))])
     messages = results_messages(outcome, _)
     for text in messages[:-1]:
         await reply(update, text)

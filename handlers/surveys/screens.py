@@ -16,6 +16,7 @@ from bot.services import surveys
 from bot.services.audience import Audience
 from bot.services.surveys import Status, Step
 from bot.text import esc
+import handlers.surveys.callbacks as routes
 from handlers.ui.audience_picker import describe
 from handlers.ui.common import button, keyboard
 from handlers.surveys.words import (
@@ -50,7 +51,7 @@ def intro_content(survey: Survey) -> dict[str, dict]:
     for language in LANGUAGES:
         _ = translator(language)
         content[language] = {"text": intro_text(survey, _),
-                             "buttons": [[["▶ " + _("Start"), f"sv:start:{survey.id}"]]]}
+                             "buttons": [[["▶ " + _("Start"), routes.START.data(survey.id)]]]}
     return content
 
 
@@ -61,7 +62,7 @@ def reminder_content(survey: Survey) -> dict[str, dict]:
         _ = translator(language)
         text = _("🔔 Reminder: you have not finished the survey <b>{title}</b> yet. It only takes a few minutes.").format(
             title=esc(survey_title(survey, language)))
-        content[language] = {"text": text, "buttons": [[["▶ " + _("Continue"), f"sv:start:{survey.id}"]]]}
+        content[language] = {"text": text, "buttons": [[["▶ " + _("Continue"), routes.START.data(survey.id)]]]}
     return content
 
 
@@ -154,31 +155,31 @@ def _question_buttons(question: dict, value, rid: int, index: int, _: Translator
     if kind in xlsform.CHOICE_TYPES:
         labels = [text_in(c["label"], _.language) for c in question["choices"]]
         if kind == "select_one":
-            buttons = [button(("✅ " if c["name"] == value else "") + label, f"sv:c:{rid}:{index}:{i}")
+            buttons = [button(("✅ " if c["name"] == value else "") + label, routes.answer("c", rid, index, i))
                        for i, (c, label) in enumerate(zip(question["choices"], labels, strict=True))]
         else:
             chosen = set(value or [])
-            buttons = [button(("☑️ " if c["name"] in chosen else "⬜ ") + label, f"sv:t:{rid}:{index}:{i}")
+            buttons = [button(("☑️ " if c["name"] in chosen else "⬜ ") + label, routes.answer("t", rid, index, i))
                        for i, (c, label) in enumerate(zip(question["choices"], labels, strict=True))]
         rows = [[buttons[i] for i in row] for row in choice_rows(labels, question.get("layout"),
                                                                  question.get("per_row"))]
         if kind == "select_multiple":
-            rows.append([button("✅ " + _("Done"), f"sv:d:{rid}:{index}")])
+            rows.append([button("✅ " + _("Done"), routes.answer("d", rid, index))])
     elif kind == "rating":
         values = xlsform.rating_values(question)
         row_size = 6 if len(values) > 6 else len(values)
-        ratings = [button(("✅" if v == value else "") + rating_text(v, _), f"sv:c:{rid}:{index}:{i}")
+        ratings = [button(("✅" if v == value else "") + rating_text(v, _), routes.answer("c", rid, index, i))
                    for i, v in enumerate(values)]
         rows = [ratings[i:i + row_size] for i in range(0, len(ratings), row_size)]
     elif kind == "note":
-        rows = [[button(_("Next") + " ▶", f"sv:n:{rid}:{index}")]]
+        rows = [[button(_("Next") + " ▶", routes.answer("n", rid, index))]]
     elif value is not None:
-        rows = [[button("✅ " + _("Keep my answer"), f"sv:n:{rid}:{index}")]]
+        rows = [[button("✅ " + _("Keep my answer"), routes.answer("n", rid, index))]]
     navigation = []
     if index > 0:
-        navigation.append(button("◀ " + _("Back"), f"sv:b:{rid}:{index}"))
+        navigation.append(button("◀ " + _("Back"), routes.answer("b", rid, index)))
     if not question["required"] and kind != "note":
-        navigation.append(button(_("Skip") + " ⏭", f"sv:s:{rid}:{index}"))
+        navigation.append(button(_("Skip") + " ⏭", routes.answer("s", rid, index)))
     rows.append(navigation)
     return rows
 
@@ -229,7 +230,7 @@ def choice_rows(labels: list[str], layout: str | None, per_row: int | None = Non
 def thanks_screen(step: Step, _: Translator) -> tuple[str, object]:
     text = _("✅ Thank you! Your answers to <b>{title}</b> have been saved.").format(
         title=esc(survey_title(step.survey, _.language))) + "\n\n" + closing_line(step.survey, _)
-    return text, keyboard([[button("✏️ " + _("Change my answers"), f"sv:edit:{step.response.id}")]])
+    return text, keyboard([[button("✏️ " + _("Change my answers"), routes.CHANGE.data(step.response.id))]])
 
 
 def answered_record(question: dict, value, _: Translator) -> str:
@@ -270,9 +271,9 @@ def upload_prompt(_: Translator) -> tuple[str, object]:
           "numbers asks for digits only; thousands-sep shows numbers as 12,500; month-year and year ask for a "
           "month or a year."),
     ])
-    return text, keyboard([[button("💬 " + _("Build a short survey here"), "svb:new")],
-                           [button("📄 " + _("Send me the example form"), "svn:example")],
-                           [button(_("Cancel"), "svn:cancel")]])
+    return text, keyboard([[button("💬 " + _("Build a short survey here"), routes.BUILD.data())],
+                           [button("📄 " + _("Send me the example form"), routes.EXAMPLE.data())],
+                           [button(_("Cancel"), routes.CANCEL_NEW.data())]])
 
 
 def builder_screen(data: dict, _: Translator) -> tuple[str, object]:
@@ -285,10 +286,10 @@ def builder_screen(data: dict, _: Translator) -> tuple[str, object]:
     lines.append(_("What kind of question comes next?"))
     rows = []
     if len(questions) < surveys.BUILDER_MAX_QUESTIONS:
-        rows.append([button(_(label), f"svb:kind:{kind}") for kind, label in BUILDER_KINDS.items()])
+        rows.append([button(_(label), routes.BUILD_KIND.data(kind)) for kind, label in BUILDER_KINDS.items()])
     if questions:
-        rows.append([button("✅ " + _("Finish"), "svb:finish")])
-    rows.append([button(_("Cancel"), "svn:cancel")])
+        rows.append([button("✅ " + _("Finish"), routes.BUILD_FINISH.data())])
+    rows.append([button(_("Cancel"), routes.CANCEL_NEW.data())])
     return "\n".join(lines), keyboard(rows)
 
 
@@ -299,10 +300,10 @@ def two_lines(_: Translator) -> str:
 def events_screen(survey_id: int, events, _: Translator) -> tuple[str, object]:
     if not events:
         return _("There is no recent or coming event to choose."), keyboard(
-            [[button("◀ " + _("Back"), f"svm:back:{survey_id}")]])
+            [[button("◀ " + _("Back"), routes.BACK.data(survey_id))]])
     rows = [[button(f"{event_title(e, _.language)[:40]} · {_.date(e.ends_at, surveys.LOCAL_ZONE, 'short')}",
-                    f"svm:ev:{survey_id}:{e.id}")] for e in events]
-    rows.append([button("◀ " + _("Back"), f"svm:back:{survey_id}")])
+                    routes.manage("ev", survey_id, e.id))] for e in events]
+    rows.append([button("◀ " + _("Back"), routes.BACK.data(survey_id))])
     return _("The survey goes to the people checked in at the event. If the event has not ended yet, it goes "
              "when the event ends. Which event?"), keyboard(rows)
 
@@ -331,10 +332,10 @@ def survey_screen(survey: Survey, event: Event | None, members: int, _: Translat
         if survey.reminder_minutes else _("No reminder")))
     rows = []
     if survey.status == surveys.DRAFT:
-        rows = [[button("👥 " + _("Members"), f"svm:aud:{sid}"), button("🗓 " + _("Event attendees"), f"svm:evs:{sid}")],
-                [button("⏰ " + _("Closing time"), f"svm:cat:{sid}"), button("🔔 " + _("Reminder"), f"svm:rem:{sid}")],
-                [button("📤 " + _("Send"), f"svm:send:{sid}")],
-                [button("🗑 " + _("Discard"), f"svm:del:{sid}")]]
+        rows = [[button("👥 " + _("Members"), routes.manage("aud", sid)), button("🗓 " + _("Event attendees"), routes.manage("evs", sid))],
+                [button("⏰ " + _("Closing time"), routes.manage("cat", sid)), button("🔔 " + _("Reminder"), routes.manage("rem", sid))],
+                [button("📤 " + _("Send"), routes.SEND.data(sid))],
+                [button("🗑 " + _("Discard"), routes.manage("del", sid))]]
     elif survey.status in (surveys.OPEN, surveys.SCHEDULED):
-        rows = [[button("📊 " + _("Results"), f"rs:sv:{sid}"), button("🔒 " + _("Close the survey"), f"svm:end:{sid}")]]
+        rows = [[button("📊 " + _("Results"), routes.RESULTS.data(sid)), button("🔒 " + _("Close the survey"), routes.manage("end", sid))]]
     return "\n".join(lines), keyboard(rows)
