@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import forms
 from bot.models import Delivery, Member
 from bot.models.briefs import Brief, BriefReaction
-from bot.services import outbox
+from bot.services import broadcasts
 from bot.services.audience import Audience
-from bot.text import clean_line
 
 TITLE_MAX = 150
 SUMMARY_MAX = 700  # title and summary must fit Telegram's 1,024-character caption
@@ -22,10 +22,35 @@ ALLOWED_EXTENSIONS = (".pdf", ".docx")
 MAX_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 
 
-class InvalidBrief(ValueError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+# The draft kind of a brief being composed (the event report opens one with its PDF).
+DRAFT_KIND = "brief"
+# A brief that cannot be taken: forms.Invalid with "file_type", "file_size", "empty" or "too_long".
+InvalidBrief = forms.Invalid
+
+
+@dataclass
+class BriefForm:
+    """A brief being composed: the file, the title and summary in each language, and the audience."""
+
+    file_id: str = ""
+    file_name: str = ""
+    title_en: str = ""
+    title_km: str = ""
+    summary_en: str = ""
+    summary_km: str = ""
+    audience: dict = field(default_factory=dict)
+
+    def title(self, language: str) -> str:
+        return (self.title_km if language == "km" else self.title_en) or self.title_en
+
+    def summary(self, language: str) -> str:
+        return (self.summary_km if language == "km" else self.summary_en) or self.summary_en
+
+
+def form_of(brief: Brief) -> BriefForm:
+    """A brief already pushed, as the composer's answers (to show it again)."""
+    return BriefForm(brief.file_id, brief.file_name, brief.title_en, brief.title_km, brief.summary_en,
+                     brief.summary_km, brief.audience)
 
 
 def check_file(file_name: str | None, file_size: int | None) -> None:
@@ -37,28 +62,23 @@ def check_file(file_name: str | None, file_size: int | None) -> None:
 
 
 def clean_text(text: str, limit: int, *, multiline: bool = False) -> str:
-    value = "\n".join(clean_line(line) for line in text.splitlines()).strip() if multiline else clean_line(text)
-    if not value:
-        raise InvalidBrief("empty")
-    if len(value) > limit:
-        raise InvalidBrief("too_long")
-    return value
+    """Typed text cleaned as every form cleans it; raises InvalidBrief("empty") or InvalidBrief("too_long")."""
+    return forms.clean_text(text, limit, multiline=multiline)
 
 
-async def create(session: AsyncSession, data: dict, *, content: dict[str, dict] | None, created_by: int,
-                 send_at: datetime, status_chat_id: int, status_language: str, now: datetime) -> tuple[Brief, int]:
-    """Stores the brief and queues it for its audience, in one transaction. Returns (brief, recipients)."""
-    brief = Brief(file_id=data["file_id"], file_name=data["file_name"], title_en=data["title_en"],
-                  title_km=data["title_km"], summary_en=data.get("summary_en", ""),
-                  summary_km=data.get("summary_km", ""), audience=data.get("audience", {}), send_at=send_at,
-                  created_by=created_by, created_at=now)
+async def create(session: AsyncSession, form: BriefForm, *, sender: broadcasts.Sender, send_at: datetime,
+                 now: datetime) -> tuple[Brief, int]:
+    """Stores the brief and queues it for its audience, in one transaction (its content is set once the brief
+    has an id, with `set_content`). Returns (brief, recipients)."""
+    brief = Brief(file_id=form.file_id, file_name=form.file_name, title_en=form.title_en, title_km=form.title_km,
+                  summary_en=form.summary_en, summary_km=form.summary_km, audience=form.audience, send_at=send_at,
+                  created_by=sender.created_by, created_at=now)
     session.add(brief)
     await session.flush()
-    delivery = await outbox.create(session, kind="brief", ref_id=brief.id, content=content or {}, send_at=send_at,
-                                   created_by=created_by, status_chat_id=status_chat_id,
-                                   status_language=status_language, now=now)
+    delivery, count = await broadcasts.queue(session, kind="brief", ref_id=brief.id, content={},
+                                             audience=Audience.from_json(brief.audience), sender=sender,
+                                             send_at=send_at, now=now)
     brief.delivery_id = delivery.id
-    count = await outbox.add_audience(session, delivery, Audience.from_json(brief.audience))
     return brief, count
 
 
@@ -79,6 +99,12 @@ async def sent(session: AsyncSession, now: datetime, limit: int = 10) -> list[Br
         .where(Brief.send_at <= now, Delivery.status != "cancelled")
         .order_by(Brief.send_at.desc(), Brief.id.desc()).limit(limit))
     return list(rows)
+
+
+async def available(session: AsyncSession, brief_id: int, now: datetime) -> Brief | None:
+    """A brief members may get again: one of the latest fifty pushed."""
+    brief = await session.get(Brief, brief_id)
+    return brief if brief is not None and brief in await sent(session, now, limit=50) else None
 
 
 async def react_useful(session: AsyncSession, brief: Brief, member: Member, now: datetime) -> bool:

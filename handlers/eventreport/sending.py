@@ -33,7 +33,7 @@ from bot.services.eventreport import EventReport, SurveyOutcome
 from bot.text import esc
 from bot.vocab import GENDERS
 from handlers import system
-from handlers.outreach import briefs
+from handlers.ui import composer
 from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator
 from handlers.events.attendance import donor_sentence, group_keys, group_label
 from handlers.events.checkin import event_button_label
@@ -404,13 +404,13 @@ async def push_as_brief(update: Update, context: AppContext) -> None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    data = {key: value for key, value in draft.data.items() if key != "event_id"}
+    data = brief_service.BriefForm(**{key: value for key, value in draft.data.items() if key != "event_id"})
     audience = Audience(member_ids=frozenset(attendees)) if target == "a" else Audience()
     if target == "a":
         await reply(update, _("The audience is set to the members who checked in at {event}. You can narrow it "
                               "down below, then press Done.").format(
             event=f"<b>{esc(event_text.title(event, _.language))}</b>"))
-    await briefs.begin_with_file(update, context, _, data, audience)
+    await composer.open_at_audience(brief_service.DRAFT_KIND, update, context, _, data, audience)
 
 
 # ---------------------------------------------------------------- sent by itself when an event ends

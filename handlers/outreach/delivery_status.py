@@ -9,8 +9,7 @@ from telegram.error import BadRequest
 from bot.db import Database
 from bot.delivery import Call
 from bot.i18n import Translator, translator
-from bot.models import Delivery
-from bot.services import outbox
+from bot.services import broadcasts
 from bot.services.outbox import BLOCKED, CANCELLED, FAILED, SENT, Progress
 from bot.text import esc
 
@@ -52,23 +51,20 @@ def make_progress_hook(db: Database, bot: Bot):
 
     async def report(delivery_id: int, final: bool, call: Call) -> None:
         async with db.session() as session:
-            delivery = await session.get(Delivery, delivery_id)
-            if delivery is None or delivery.status_chat_id is None:
-                return
-            progress = await outbox.progress(session, delivery_id)
-        text = render(progress, translator(delivery.status_language), final=final)
-        if delivery.status_message_id is not None:
+            status = await broadcasts.status(session, delivery_id)
+        if status is None:
+            return
+        text = render(status.progress, translator(status.language), final=final)
+        if status.message_id is not None:
             try:
-                await call(lambda: bot.edit_message_text(text, chat_id=delivery.status_chat_id,
-                                                         message_id=delivery.status_message_id,
+                await call(lambda: bot.edit_message_text(text, chat_id=status.chat_id, message_id=status.message_id,
                                                          parse_mode=ParseMode.HTML))
                 return
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():
                     return
-        message = await call(lambda: bot.send_message(delivery.status_chat_id, text, parse_mode=ParseMode.HTML))
+        message = await call(lambda: bot.send_message(status.chat_id, text, parse_mode=ParseMode.HTML))
         async with db.session() as session:
-            stored = await session.get(Delivery, delivery_id)
-            stored.status_message_id = message.message_id
+            await broadcasts.keep_status_message(session, delivery_id, message.message_id)
 
     return report

@@ -1,17 +1,25 @@
 """A reusable picker for who a mass send goes to: all members, or a segment by language, gender,
 stakeholder type and province, with toggle buttons (✓ on chosen values) and the audience size per language.
 
-The picker keeps no state: the caller stores the Audience (e.g. in a draft) and routes the picker's
-buttons, whose callback data all start with a prefix of the caller's choosing:
+The picker keeps no state: the caller stores the Audience (e.g. in a draft) and routes the picker's buttons.
+Their callback data is a place of the caller's choosing followed by the picker's own part (`l:km`, `done`, …).
+The place is a route made by `route()` from a prefix of the table in `handlers/ui/callbacks.py`; buttons then
+carry the readable prefix, and buttons sent with the prefix's earlier short form still parse:
 
+    PICKER = audience_picker.route("broadcast")                         # broadcast:aud:…  (and bc:aud:…)
     sizes = await audience.size(session, current)                       # members per language
-    text, markup = picker_screen(current, _, "evn:aud", sizes, heading=_("Who is invited?"))
-    app.add_handler(CallbackQueryHandler(on_pick, pattern=pattern("evn:aud")))
+    text, markup = picker_screen(current, _, PICKER, sizes, heading=_("Who should receive it?"))
+    app.add_handler(CallbackQueryHandler(on_pick, pattern=pattern(PICKER)))
     # in on_pick:
-    choice = parse("evn:aud", query.data, current)
+    choice = parse(PICKER, query.data, current)
     if choice is None:   the data is not the picker's (forged or stale): say so
     elif choice.done:    move on with choice.audience
     else:                store choice.audience and show picker_screen(..., view=choice.view) again
+
+A picker that belongs to one row (a survey, say) puts the row's id before its own part:
+`route("survey-admin", "a", ID)`, then `picker_screen(..., values=(survey_id,))`, and the id is the first
+group of `re.match(pattern(PICKER), data)`. A plain string prefix (`"evn:aud"`) still works as the place:
+the buttons are then `evn:aud:l:km` and so on.
 
 An empty value set means "any": nothing chosen at all is everyone.
 """
@@ -27,12 +35,18 @@ from bot.i18n import LANGUAGES, Translator
 from bot.services.audience import Audience
 from bot.text import esc
 from bot.vocab import ABROAD, GENDERS, LANGUAGE_NAMES, PROVINCES, STAKEHOLDERS, province_label
+from handlers.ui.callbacks import Route
 from handlers.ui.common import button, keyboard, pairs
 
 MAIN, PROVINCES_VIEW = "main", "prov"
 # Callback code -> the Audience field it toggles.
 _FIELDS = {"l": "languages", "g": "genders", "s": "stakeholders", "p": "provinces"}
 _VIEWS = {"m": MAIN, "p": PROVINCES_VIEW}
+# The picker's own part of a button's data (done, all, a view, or a field's code and a value), checked by `parse`:
+# any such part reaches the picker's handler, which answers one it never made.
+CHOICE = r"(\S{1,40})"
+# Where a picker's buttons go: a route (readable prefix) or, as callers wrote it before, a literal prefix.
+Place = Route | str
 
 
 @dataclass(frozen=True)
@@ -44,9 +58,30 @@ class Choice:
     done: bool = False
 
 
-def pattern(prefix: str) -> str:
-    """The CallbackQueryHandler pattern for every button of a picker under `prefix`."""
-    return rf"^{re.escape(prefix)}:"
+def route(prefix: str, action: str = "aud", *values: str) -> Route:
+    """The route of a picker's buttons under a prefix of the table: `prefix:action[:values…]:<choice>`."""
+    return Route(prefix, action, *values, CHOICE)
+
+
+def pattern(place: Place) -> str:
+    """The CallbackQueryHandler pattern for every button of a picker at `place`."""
+    if isinstance(place, Route):
+        return place.pattern
+    return rf"^{re.escape(place)}:"
+
+
+def _choice_code(place: Place, data: str) -> str | None:
+    """The picker's own part of a button's data; None for data not of this place."""
+    if isinstance(place, Route):
+        match = re.match(place.pattern, data)
+        return match.groups()[-1] if match else None
+    return data[len(place) + 1:] if data.startswith(place + ":") else None
+
+
+def _data(place: Place, values: tuple, code: str) -> str:
+    if isinstance(place, Route):
+        return place.data(*values, code)
+    return f"{place}:{code}"
 
 
 def _allowed(field: str) -> set[str]:
@@ -59,11 +94,12 @@ def _allowed(field: str) -> set[str]:
     return set(PROVINCES) | {ABROAD}
 
 
-def parse(prefix: str, data: str, audience: Audience) -> Choice | None:
+def parse(place: Place, data: str, audience: Audience) -> Choice | None:
     """The result of pressing a picker button with this data; None for data the picker never made."""
-    if not data.startswith(prefix + ":"):
+    code = _choice_code(place, data)
+    if code is None:
         return None
-    parts = data[len(prefix) + 1:].split(":")
+    parts = code.split(":")
     if parts == ["done"]:
         return Choice(audience, done=True)
     if parts == ["all"]:
@@ -119,27 +155,31 @@ def size_line(sizes: dict[str, int], _: Translator) -> str:
         count=_.number(total), languages=per_language)
 
 
-def picker_screen(audience: Audience, _: Translator, prefix: str, sizes: dict[str, int], *, view: str = MAIN,
-                  heading: str = "") -> tuple[str, InlineKeyboardMarkup]:
-    """The picker's text (heading, the choice in words, its size) and its toggle buttons."""
+def picker_screen(audience: Audience, _: Translator, place: Place, sizes: dict[str, int], *, view: str = MAIN,
+                  heading: str = "", values: tuple = ()) -> tuple[str, InlineKeyboardMarkup]:
+    """The picker's text (heading, the choice in words, its size) and its toggle buttons; `values` fill the
+    place's route before the picker's own part."""
     lines = [f"<b>{heading}</b>", ""] if heading else []
     lines += [_("Tap to choose. In a row where nothing is chosen, everyone is included."), "",
               "👥 " + esc(describe(audience, _)), size_line(sizes, _)]
     text = "\n".join(lines)
+
+    def toggle(chosen: bool, label: str, code: str):
+        return button(_mark(chosen, label), _data(place, values, code))
+
     if view == PROVINCES_VIEW:
-        rows = pairs([button(_mark(c in audience.provinces, province_label(c, _.language, _)), f"{prefix}:p:{c}")
+        rows = pairs([toggle(c in audience.provinces, province_label(c, _.language, _), f"p:{c}")
                       for c in _province_codes(_)])
-        rows.append([button("◀ " + _("Back"), f"{prefix}:v:m")])
+        rows.append([button("◀ " + _("Back"), _data(place, values, "v:m"))])
         return text, keyboard(rows)
     rows = [
-        [button(_mark(c in audience.languages, LANGUAGE_NAMES[c]), f"{prefix}:l:{c}") for c in LANGUAGES],
-        [button(_mark(c in audience.genders, _(label)), f"{prefix}:g:{c}") for c, label in GENDERS.items()],
-        *pairs([button(_mark(c in audience.stakeholders, _(label)), f"{prefix}:s:{c}")
-                for c, label in STAKEHOLDERS.items()]),
+        [toggle(c in audience.languages, LANGUAGE_NAMES[c], f"l:{c}") for c in LANGUAGES],
+        [toggle(c in audience.genders, _(label), f"g:{c}") for c, label in GENDERS.items()],
+        *pairs([toggle(c in audience.stakeholders, _(label), f"s:{c}") for c, label in STAKEHOLDERS.items()]),
     ]
     chosen = len(audience.provinces)
     provinces = _("Provinces ({count} chosen)").format(count=_.number(chosen)) if chosen else _("Provinces")
-    rows.append([button("📍 " + provinces + " ▸", f"{prefix}:v:p")])
-    rows.append([button(_mark(audience.is_everyone, _("All members")), f"{prefix}:all"),
-                 button("✅ " + _("Done"), f"{prefix}:done")])
+    rows.append([button("📍 " + provinces + " ▸", _data(place, values, "v:p"))])
+    rows.append([toggle(audience.is_everyone, _("All members"), "all"),
+                 button("✅ " + _("Done"), _data(place, values, "done"))])
     return text, keyboard(rows)

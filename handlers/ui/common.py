@@ -98,32 +98,31 @@ async def registered_member(update: Update, context: AppContext) -> Member | Non
     return member
 
 
+def _guarded(check: Callable[[Update, AppContext], Awaitable[object | None]],
+             handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
+    """The handler, run only when `check` gives something (passed on after the context); when `check` gives
+    None it has already told the person why."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: AppContext, *rest):
+        allowed = await check(update, context)
+        if allowed is None:
+            return None
+        return await handler(update, context, allowed, *rest)
+
+    return checked
+
+
 def coordinator_only(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
     """Lets only coordinators use a command or button: anyone else is told so in their language (the words of
     `coordinator_and_translator`) and the handler does not run. The handler is called as
     `handler(update, context, _, *rest)`, `_` the coordinator's translator and `rest` whatever else its
     caller passes (a deep link's member and payload, say)."""
-
-    @functools.wraps(handler)
-    async def checked(update: Update, context: AppContext, *rest):
-        _ = await require_coordinator(update, context)
-        if _ is None:
-            return None
-        return await handler(update, context, _, *rest)
-
-    return checked
+    return _guarded(require_coordinator, handler)
 
 
 def registered_only(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
     """Lets only registered members press a button: for anyone else the button is no longer active (the answer
     of `registered_member`) and the handler does not run. The handler is called as
     `handler(update, context, member, *rest)`."""
-
-    @functools.wraps(handler)
-    async def checked(update: Update, context: AppContext, *rest):
-        member = await registered_member(update, context)
-        if member is None:
-            return None
-        return await handler(update, context, member, *rest)
-
-    return checked
+    return _guarded(registered_member, handler)
