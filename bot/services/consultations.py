@@ -224,6 +224,26 @@ async def duplicates_of(session: AsyncSession, input_id: int) -> int:
         ConsultationInput.merged_into_id == input_id)) or 0
 
 
+@dataclass(frozen=True)
+class InputDetails:
+    input: ConsultationInput
+    member: Member | None
+    theme: ConsultationTheme
+    duplicates: int  # inputs merged into it
+    event: Event | None  # the consultation's
+
+
+async def input_details(session: AsyncSession, input_id: int) -> InputDetails | None:
+    """One input with who sent it, its theme, how many duplicates were merged into it and the consultation's event."""
+    found = await input_with_member(session, input_id)
+    if found is None:
+        return None
+    item, member = found
+    consultation = await get(session, item.consultation_id)
+    return InputDetails(item, member, await theme(session, item.consultation_id, item.theme_id),
+                        await duplicates_of(session, item.id), await event_of(session, consultation))
+
+
 async def move(session: AsyncSession, input_id: int, theme_id: int, now: datetime) -> ConsultationInput | None:
     """Puts an input (and the duplicates merged into it) under another theme of the same consultation."""
     row = await session.get(ConsultationInput, input_id)
@@ -316,6 +336,16 @@ def invitees(consultation: Consultation, *, asked_by: int | None = None) -> Sele
     if consultation.event_id is not None:
         query = query.where(Member.id.in_(groups.attendee_ids(consultation.event_id)))
     return query
+
+
+async def ask_for_input(session: AsyncSession, consultation: Consultation, *, send: bool, content: dict[str, dict],
+                        by: int, report_in: str, now: datetime) -> int:
+    """How many people an open consultation could ask for input (see `invitees`; none once it is closed); with
+    `send`, they are asked through the outbox and the coordinator hears how it went."""
+    if not is_open(consultation, now):
+        return 0
+    return await groups.ask(session, invitees(consultation, asked_by=by), send=send, kind=ASK_KIND, content=content,
+                            ref_id=consultation.id, by=by, now=now, report_in=report_in)
 
 
 _DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M")

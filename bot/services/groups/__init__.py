@@ -17,20 +17,22 @@ from bot.services.groups.catalog import (
 )
 from bot.services.groups.interest import (
     Decided, Decision, Expressed, Person, Withdrawal, add_paper, decide, express, give_reason, interest_of, people,
-    person, statuses_of, told, withdraw,
+    person, statuses_of, tell_decision, told, withdraw,
 )
 from bot.services.groups.invites import (
     InviteCheck, InviteState, Membership, chat_membership, forget_invite, invite_check, invite_name, store_invite,
     used_invites,
 )
 from bot.services.groups.reach import (
-    NoticeContent, approved_outside_chat, approved_recipients, attended, attendee_ids, count_query, event_prospects,
-    group_coordinators, member_recipient, note_requests, recent_events,
+    CHAT_KIND, MESSAGE_KIND, NoticeContent, announce_chat, approved_outside_chat, approved_recipients, ask,
+    ask_attendees, ask_kind, attended, attendee_ids, count_query, event_prospects, group_coordinators,
+    member_recipient, message_members, note_requests, queue, recent_events,
 )
 from bot.services.groups.stages import Funnel, Stage, funnel, interest_counts
 
 __all__ = [
-    "APPROVED", "CLOSED", "DECISION_KIND", "DECLINED", "DESCRIPTION_MAX", "Decided", "Decision", "Expressed",
+    "APPROVED", "CHAT_KIND", "CLOSED", "MESSAGE_KIND", "announce_chat", "ask", "ask_attendees", "ask_kind",
+    "message_members", "queue", "tell_decision", "DECISION_KIND", "DECLINED", "DESCRIPTION_MAX", "Decided", "Decision", "Expressed",
     "Funnel", "INTERESTED", "INVITE_LIFETIME", "INVITE_MARGIN", "InvalidInput", "InviteCheck", "InviteState",
     "LinkOutcome", "Membership", "NAME_MAX", "NOTICE_DELAY", "NOTICE_KIND", "NOTICE_MARGIN", "NoticeContent",
     "OPEN", "ORGANISATION_MAX", "PAGE_SIZE", "PAPER_NAME_MAX", "Person", "REASON_MAX", "Stage", "VOICE_MAX_BYTES",

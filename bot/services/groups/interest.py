@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Delivery, Event, GroupInterest, Member, OutboxMessage, WorkingGroup
 from bot.services import outbox
-from bot.services.groups.reach import attended
+from bot.services.groups.reach import attended, member_recipient, queue
 from bot.services.groups.rules import (
     APPROVED,
     DECISION_KIND,
@@ -253,3 +253,11 @@ async def decide(session: AsyncSession, *, group_id: int, interest_id: int, appr
     revoke = interest.invite_link if not approve else None
     await session.refresh(interest)
     return Decision(Decided.CHANGED, found, revoke)
+
+
+async def tell_decision(session: AsyncSession, decision: Decision, group_id: int, *, content: dict[str, dict], by: int,
+                        now: datetime) -> None:
+    """Queues the message telling a member the decision on their request (a paper sign-up is told nothing)."""
+    if decision.person.member is not None:
+        await queue(session, member_recipient(decision.person.member.id), kind=DECISION_KIND, content=content,
+                    ref_id=group_id, by=by, now=now)

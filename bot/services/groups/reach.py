@@ -16,9 +16,13 @@ from bot.services.groups.rules import (
     NOTICE_DELAY,
     NOTICE_KIND,
     NOTICE_MARGIN,
+    OPEN,
     PAGE_SIZE,
     WITHDRAWN,
 )
+
+CHAT_KIND = "group_chat"
+MESSAGE_KIND = "group_message"
 
 
 def approved_recipients(group_id: int) -> Select:
@@ -76,6 +80,53 @@ def event_prospects(group_id: int, event_id: int, *, kind: str, asked_by: int | 
 
 async def count_query(session: AsyncSession, query: Select) -> int:
     return await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+async def queue(session: AsyncSession, recipients: Select, *, kind: str, content: dict[str, dict], ref_id: int,
+                by: int | None, now: datetime, report_in: str | None = None) -> Delivery:
+    """Queues a message (its content in every language) to go out now to the people `recipients` finds; with
+    `report_in` (a language), the coordinator who sent it (`by`) is told in their chat how the delivery went."""
+    delivery = await outbox.create(session, kind=kind, content=content, send_at=now, created_by=by, ref_id=ref_id,
+                                   status_chat_id=by if report_in else None, status_language=report_in, now=now)
+    await outbox.add_query(session, delivery, recipients)
+    return delivery
+
+
+async def ask(session: AsyncSession, prospects: Select, *, send: bool, kind: str, content: dict[str, dict],
+              ref_id: int, by: int, now: datetime, report_in: str | None = None) -> int:
+    """How many people `prospects` finds; with `send`, the message is queued for them (see `queue`), if anyone."""
+    count = await count_query(session, prospects)
+    if send and count:
+        await queue(session, prospects, kind=kind, content=content, ref_id=ref_id, by=by, now=now, report_in=report_in)
+    return count
+
+
+async def announce_chat(session: AsyncSession, group_id: int, *, content: dict[str, dict], by: int,
+                        now: datetime) -> int:
+    """Tells the approved members not yet in the group's chat that it now has one; how many are told."""
+    return await ask(session, approved_outside_chat(group_id), send=True, kind=CHAT_KIND, content=content,
+                     ref_id=group_id, by=by, now=now)
+
+
+async def message_members(session: AsyncSession, group_id: int, *, content: dict[str, dict], by: int,
+                          report_in: str, now: datetime) -> Delivery:
+    """Queues a coordinator's message to the group's approved members; the coordinator hears how it went."""
+    return await queue(session, approved_recipients(group_id), kind=MESSAGE_KIND, content=content, ref_id=group_id,
+                       by=by, now=now, report_in=report_in)
+
+
+def ask_kind(event_id: int) -> str:
+    """Deliveries of one group's ask to one event's attendees, so nobody is asked twice."""
+    return f"group_ask:{event_id}"
+
+
+async def ask_attendees(session: AsyncSession, group: WorkingGroup, event_id: int, *, send: bool,
+                        content: dict[str, dict], by: int, report_in: str, now: datetime) -> int:
+    """How many of the event's attendees could be asked to join the group (not interested nor asked yet, nor the
+    coordinator asking); with `send`, an open group asks them."""
+    prospects = event_prospects(group.id, event_id, kind=ask_kind(event_id), asked_by=by)
+    return await ask(session, prospects, send=send and group.status == OPEN, kind=ask_kind(event_id), content=content,
+                     ref_id=group.id, by=by, now=now, report_in=report_in)
 
 
 async def recent_events(session: AsyncSession, *, limit: int = 8) -> list[Event]:
