@@ -3,42 +3,26 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+import handlers.groups.callbacks as to
 from bot.context import AppContext
 from bot.i18n import translator
 from bot.models import Draft, Member
 from bot.services import drafts as draft_store
 from bot.services import groups
 from bot.services.groups import APPROVED, Expressed, InvalidInput, InviteState
-from bot.text import esc
+from handlers.groups.forms import REASON, ReasonForm
+from handlers.groups.screens import group_title, invite_screen, list_screen, member_note, member_screen, notice_content, reason_screen
 from handlers.ui import drafts
-from handlers.ui.common import (
-    answer_stale,
-    button,
-    is_coordinator,
-    keyboard,
-    load_member,
-    registered_member as _registered,
-    reply,
-    show,
-    tr,
-)
-from handlers.groups.screens import REASON, group_title, list_screen, member_screen, notice_content, reason_screen
-from handlers.ui.people import voice_of
+from handlers.ui.answers import said
 from handlers.ui.bilingual import invalid_text
+from handlers.ui.common import answer_stale, is_coordinator, load_member, registered_only, reply, show, tr
 
 log = logging.getLogger(__name__)
-
-
-async def _list_for(context: AppContext, member: Member | None, coordinator: bool) -> tuple[list, dict, dict]:
-    async with context.services.db.session() as session:
-        found = await groups.listed(session, include_closed=coordinator)
-        mine = await groups.statuses_of(session, member.id) if member else {}
-        counts = await groups.interest_counts(session) if coordinator else {}
-    return found, mine, counts
 
 
 async def show_groups(update: Update, context: AppContext) -> None:
@@ -51,22 +35,23 @@ async def show_groups(update: Update, context: AppContext) -> None:
         if update.callback_query:
             await update.callback_query.answer()
         return
-    found, mine, counts = await _list_for(context, member, coordinator)
-    text, markup = list_screen(found, mine, _, coordinator=coordinator, counts=counts)
+    async with context.services.db.session() as session:
+        found = await groups.listed(session, include_closed=coordinator)
+        mine = await groups.statuses_of(session, member.id) if member else {}
+        counts = await groups.interest_counts(session) if coordinator else {}
     if update.callback_query:
         await update.callback_query.answer()
-    await show(update, text, markup)
+    await show(update, *list_screen(found, mine, _, coordinator=coordinator, counts=counts))
 
 
-async def view_group(update: Update, context: AppContext) -> None:
+@registered_only
+async def view_group(update: Update, context: AppContext, member: Member) -> None:
     """Shows one working group, the member's standing in it and what they can do."""
-    member = await _registered(update, context)
-    if member is None:
-        return
     _ = translator(member.language)
+    group_id, = to.VIEW.ints(context.match)
     async with context.services.db.session() as session:
-        group = await groups.get(session, int(context.match.group(1)))
-        interest = await groups.interest_of(session, group.id, member.id) if group else None
+        group = await groups.get(session, group_id)
+        interest = await groups.interest_of(session, group_id, member.id) if group else None
     status = interest.status if interest else None
     if group is None or (group.status != groups.OPEN and status != APPROVED):
         await update.callback_query.answer(_("This working group is not open."), show_alert=True)
@@ -75,43 +60,39 @@ async def view_group(update: Update, context: AppContext) -> None:
     await show(update, *member_screen(group, status, bool(interest and interest.in_chat), _))
 
 
-async def interested(update: Update, context: AppContext) -> None:
+@registered_only
+async def interested(update: Update, context: AppContext, member: Member) -> None:
     """Records the member's interest and offers to add a reason."""
-    member = await _registered(update, context)
-    if member is None:
-        return
-    group_id = int(context.match.group(1))
-    event_id = int(context.match.group(2)) if context.match.group(2) else None
+    group_id, event_id = (*to.INTERESTED.ints(context.match), None)[:2]
+    now = context.now()
     async with context.unit_of_work() as session:
-        outcome, _interest = await groups.express(session, group_id=group_id, member=member, event_id=event_id,
-                                                  now=context.now())
+        outcome, _interest = await groups.express(session, group_id=group_id, member=member, event_id=event_id, now=now)
         group = await groups.get(session, group_id)
         if outcome == Expressed.NEW:
-            await draft_store.begin(session, member.telegram_id, REASON, step="reason", data={"group_id": group_id},
-                                    now=context.now())
+            await draft_store.begin(session, member.telegram_id, REASON, step="reason",
+                                    data=asdict(ReasonForm(group_id)), now=now)
             await groups.note_requests(session, group_id=group_id, configured=context.services.settings.coordinator_ids,
-                                       content=notice_content, now=context.now(), new=True)
+                                       content=notice_content, now=now, new=True)
     _ = translator(member.language)
-    query = update.callback_query
-    if outcome == Expressed.CLOSED:
-        await query.answer(_("This working group is not open for new members."), show_alert=True)
-    elif outcome == Expressed.DECLINED:
-        await query.answer(_("Your request to join this working group was not accepted."), show_alert=True)
-    elif outcome == Expressed.ALREADY:
-        await query.answer(_("You have already expressed interest in this working group."), show_alert=True)
-    else:
-        await query.answer()
-        await reply(update, *reason_screen(group, _))
-
-
-async def skip_reason(update: Update, context: AppContext) -> None:
-    """Leaves the reason out; the interest stands."""
-    member = await _registered(update, context)
-    if member is None:
+    refusals = {
+        Expressed.CLOSED: _("This working group is not open for new members."),
+        Expressed.DECLINED: _("Your request to join this working group was not accepted."),
+        Expressed.ALREADY: _("You have already expressed interest in this working group."),
+    }
+    if outcome in refusals:
+        await update.callback_query.answer(refusals[outcome], show_alert=True)
         return
+    await update.callback_query.answer()
+    await reply(update, *reason_screen(group, _))
+
+
+@registered_only
+async def skip_reason(update: Update, context: AppContext, member: Member) -> None:
+    """Leaves the reason out; the interest stands."""
+    group_id, = to.SKIP_REASON.ints(context.match)
     async with context.unit_of_work() as session:
         draft = await draft_store.get(session, member.telegram_id, REASON)
-        waiting = draft is not None and draft.data.get("group_id") == int(context.match.group(1))
+        waiting = draft is not None and draft_store.read(draft, ReasonForm).group_id == group_id
         if waiting:
             await draft_store.discard(session, member.telegram_id, REASON)
     _ = translator(member.language)
@@ -119,8 +100,7 @@ async def skip_reason(update: Update, context: AppContext) -> None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    await show(update, _("Thank you! A coordinator will look at your request."),
-               keyboard([[button("◀ " + _("All working groups"), "grp:list")]]))
+    await show(update, *member_note(_("Thank you! A coordinator will look at your request."), _))
 
 
 @drafts.on_input(REASON)
@@ -128,18 +108,14 @@ async def take_reason(update: Update, context: AppContext, draft: Draft) -> None
     """Adds the typed or spoken reason to the member's interest; refuses what is too long, changing nothing."""
     member = await load_member(context, update.effective_user.id)
     _ = tr(member, update)
-    voice = voice_of(update)
-    text = update.message.text if update.message else None
-    if voice is None and text is None:
-        await reply(update, _("Please type your reason or send a voice note, or press Skip."))
+    reason = await said(update, _, _("Please type your reason or send a voice note, or press Skip."))
+    if reason is None:
         return
-    group_id = draft.data.get("group_id")
     try:
-        seconds = groups.check_voice(voice.seconds, voice.size) if voice else None
         async with context.unit_of_work() as session:
             interest = await groups.give_reason(
-                session, group_id=group_id, member_id=member.id, text=text, now=context.now(),
-                voice_file_id=voice.file_id if voice else None, voice_seconds=seconds)
+                session, group_id=draft_store.read(draft, ReasonForm).group_id, member_id=member.id, text=reason.text,
+                voice_file_id=reason.voice_file_id, voice_seconds=reason.voice_seconds, now=context.now())
             await draft_store.discard(session, member.telegram_id, REASON)
     except InvalidInput as exc:
         await reply(update, invalid_text(exc, _))
@@ -147,16 +123,13 @@ async def take_reason(update: Update, context: AppContext, draft: Draft) -> None
     if interest is None:
         await reply(update, _("Your interest was withdrawn, so there is nothing to add a reason to."))
         return
-    await reply(update, _("Thank you, your reason was added. A coordinator will look at your request."),
-                keyboard([[button("◀ " + _("All working groups"), "grp:list")]]))
+    await reply(update, *member_note(_("Thank you, your reason was added. A coordinator will look at your request."), _))
 
 
-async def withdraw(update: Update, context: AppContext) -> None:
+@registered_only
+async def withdraw(update: Update, context: AppContext, member: Member) -> None:
     """Withdraws the member's interest (or membership); an unused invite link stops working."""
-    member = await _registered(update, context)
-    if member is None:
-        return
-    group_id = int(context.match.group(1))
+    group_id, = to.WITHDRAW.ints(context.match)
     async with context.unit_of_work() as session:
         done = await groups.withdraw(session, group_id=group_id, member_id=member.id, now=context.now())
         await draft_store.discard(session, member.telegram_id, REASON)
@@ -170,8 +143,8 @@ async def withdraw(update: Update, context: AppContext) -> None:
         return
     await update.callback_query.answer()
     await revoke_link(context, done.chat_id, done.revoke_link)
-    await show(update, _("You have withdrawn from the {group}.").format(group=f"<b>{group_title(group, _)}</b>"),
-               keyboard([[button("◀ " + _("All working groups"), "grp:list")]]))
+    await show(update, *member_note(_("You have withdrawn from the {group}.").format(
+        group=f"<b>{group_title(group, _)}</b>"), _))
 
 
 async def revoke_link(context: AppContext, chat_id: int | None, link: str | None) -> None:
@@ -184,12 +157,10 @@ async def revoke_link(context: AppContext, chat_id: int | None, link: str | None
         log.info("invite link could not be revoked: %s", exc)
 
 
-async def invite_link(update: Update, context: AppContext) -> None:
+@registered_only
+async def invite_link(update: Update, context: AppContext, member: Member) -> None:
     """Gives an approved member their own single-use link to the group's chat (the same one if asked again)."""
-    member = await _registered(update, context)
-    if member is None:
-        return
-    group_id = int(context.match.group(1))
+    group_id, = to.INVITE.ints(context.match)
     now = context.now()
     async with context.unit_of_work() as session:
         check = await groups.invite_check(session, group_id=group_id, member_id=member.id, now=now)
@@ -205,25 +176,24 @@ async def invite_link(update: Update, context: AppContext) -> None:
         return
     link = check.interest.invite_link
     if check.state == InviteState.NEEDED:
-        # The link has to exist before it can be stored: Telegram makes it, then it is kept for next time.
-        expires = now + groups.INVITE_LIFETIME
-        try:
-            invite = await context.bot.create_chat_invite_link(
-                check.group.chat_id, expire_date=expires, member_limit=1, name=groups.invite_name(member.id))
-        except (BadRequest, Forbidden) as exc:
-            log.warning("invite link for group %s not created: %s", group_id, exc)
+        link = await _new_invite(context, check, member, now)
+        if link is None:
             await query.answer(_("I could not make an invite link. Please tell a coordinator."), show_alert=True)
             return
-        link = invite.invite_link
-        async with context.unit_of_work() as session:
-            await groups.store_invite(session, interest_id=check.interest.id, link=link, expires_at=expires, now=now)
     await query.answer()
-    text = _("Here is your own link to the chat of the {group}. It works once, for you only; please don't share it.").format(
-        group=f"<b>{group_title(check.group, _)}</b>")
-    await reply(update, text + "\n" + esc(link),
-                InlineKeyboardMarkup([[InlineKeyboardButton("🔗 " + _("Join the group chat"), url=link)]]))
+    await reply(update, *invite_screen(check.group, link, _))
 
 
-async def list_button(update: Update, context: AppContext) -> None:
-    """The 'All working groups' button."""
-    await show_groups(update, context)
+async def _new_invite(context: AppContext, check: groups.InviteCheck, member: Member, now) -> str | None:
+    """Has Telegram make the member's own invite link, then keeps it for next time; None if Telegram refuses."""
+    expires = now + groups.INVITE_LIFETIME
+    try:
+        invite = await context.bot.create_chat_invite_link(
+            check.group.chat_id, expire_date=expires, member_limit=1, name=groups.invite_name(member.id))
+    except (BadRequest, Forbidden) as exc:
+        log.warning("invite link for group %s not created: %s", check.group.id, exc)
+        return None
+    async with context.unit_of_work() as session:
+        await groups.store_invite(session, interest_id=check.interest.id, link=invite.invite_link, expires_at=expires,
+                                  now=now)
+    return invite.invite_link

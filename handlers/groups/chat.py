@@ -8,42 +8,28 @@ from telegram import Chat, ChatMember, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
+import handlers.groups.callbacks as to
 from bot.context import AppContext
-from bot.services import groups, outbox
+from bot.i18n import Translator
+from bot.services import groups
 from bot.services.groups import LinkOutcome
 from bot.text import esc
 from handlers import system
-from handlers.ui.common import (
-    answer_stale,
-    button,
-    coordinator_and_translator as require_coordinator,
-    is_coordinator,
-    keyboard,
-    load_member,
-    show,
-    tr,
-)
 from handlers.groups.editing import group_or_stale
-from handlers.groups.screens import chat_linked_content, group_title
-from handlers.ui.people import shorten
+from handlers.groups.screens import chat_added_screen, chat_linked_content, group_title, how_to_link_screen
+from handlers.ui.common import answer_stale, coordinator_only, is_coordinator, load_member, show, tr
 
 log = logging.getLogger(__name__)
 
 
-async def how_to_link(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def how_to_link(update: Update, context: AppContext, _: Translator) -> None:
     """Explains how to link a Telegram group chat: add the bot to it as an admin allowed to invite users."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     group = await group_or_stale(update, context, _)
     if group is None:
         return
     await update.callback_query.answer()
-    text = _("To link a Telegram group chat to the {group}: open the group in Telegram, add @{bot} to it and make "
-             "it an admin with the right to invite users. I will then ask you here which working group it is for.").format(
-        group=f"<b>{group_title(group, _)}</b>", bot=esc(context.bot.username))
-    await show(update, text, keyboard([[button("◀ " + _("Back to the group"), f"grpa:view:{group.id}")]]))
+    await show(update, *how_to_link_screen(group, context.bot.username, _))
 
 
 async def _can_invite(context: AppContext, chat_id: int) -> bool | None:
@@ -71,54 +57,32 @@ async def bot_added(update: Update, context: AppContext) -> None:
     if not await is_coordinator(context, adder.id):
         log.info("added to chat %s by someone who is not a coordinator; ignored", chat.id)
         return
-    member = await load_member(context, adder.id)
-    _ = tr(member, update)
-    can_invite = await _can_invite(context, chat.id)
+    _ = tr(await load_member(context, adder.id), update)
+    can_invite = bool(await _can_invite(context, chat.id))
     async with context.unit_of_work() as session:
         found = await groups.listed(session, include_closed=False)
         current = await groups.group_of_chat(session, chat.id)
-    title = f"<b>{esc(chat.title or '')}</b>"
-    if not can_invite:
-        text = _("I was added to {chat}, but I am not an admin allowed to invite users there. Make me an admin "
-                 "with the right to invite users, so I can send approved members their own invite links.").format(chat=title)
-        rows = []
-    elif current is not None:
-        text = _("{chat} is the chat of the {group}.").format(chat=title, group=group_title(current, _))
-        rows = []
-    elif not found:
-        text = _("I was added to {chat}. Create a working group with /newgroup first, then add me again.").format(chat=title)
-        rows = []
-    else:
-        text = _("I was added to {chat} as an admin. Which working group is this chat for?").format(chat=title)
-        rows = [[button(shorten(groups.name(g, _.language), 60), f"grpa:link:{g.id}:{chat.id}")] for g in found]
+    text, markup = chat_added_screen(chat.id, chat.title or "", can_invite, current, found, _)
     try:
-        await context.bot.send_message(adder.id, text, reply_markup=keyboard(rows) if rows else None)
+        await context.bot.send_message(adder.id, text, reply_markup=markup)
     except (BadRequest, Forbidden) as exc:
         log.info("could not tell coordinator %s about chat %s: %s", adder.id, chat.id, exc)
 
 
-async def link_chat(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def link_chat(update: Update, context: AppContext, _: Translator) -> None:
     """Links the chat to the chosen working group, once the bot is really an admin there allowed to invite."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    me, _ = allowed
-    group_id, chat_id = int(context.match.group(1)), int(context.match.group(2))
+    group_id, chat_id = to.LINK.ints(context.match)
     if not await _can_invite(context, chat_id):
         await update.callback_query.answer(_("I am not an admin allowed to invite users in that chat."), show_alert=True)
         return
-    chat = await context.bot.get_chat(chat_id)
-    now = context.now()
+    chat, now = await context.bot.get_chat(chat_id), context.now()
     async with context.unit_of_work() as session:
         outcome = await groups.link_chat(session, group_id, chat_id, chat.title or "", now)
         group = await groups.get(session, group_id)
         if outcome == LinkOutcome.LINKED:
-            waiting = groups.approved_outside_chat(group_id)
-            if await groups.count_query(session, waiting):
-                delivery = await outbox.create(session, kind="group_chat", content=chat_linked_content(group),
-                                               send_at=now, created_by=update.effective_user.id, ref_id=group_id,
-                                               now=now)
-                await outbox.add_query(session, delivery, waiting)
+            await groups.announce_chat(session, group_id, content=chat_linked_content(group),
+                                       by=update.effective_user.id, now=now)
     if outcome == LinkOutcome.MISSING:
         await answer_stale(update, _)
         return

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+import handlers.groups.callbacks as to
 from bot.context import AppContext
-from bot.services import groups, outbox
-from bot.services.groups import DECLINED, Decided
+from bot.i18n import Translator
+from bot.models import WorkingGroup
+from bot.services import groups
+from bot.services.groups import DECLINED, Decided, Decision
 from bot.text import esc
-from handlers.ui.common import answer_stale, coordinator_and_translator as require_coordinator, reply, show
 from handlers.groups.browse import revoke_link
 from handlers.groups.editing import group_or_stale
 from handlers.groups.screens import (
@@ -19,92 +22,84 @@ from handlers.groups.screens import (
     notice_content,
     people_screen,
 )
+from handlers.ui.answers import show_or_stale
+from handlers.ui.common import answer_stale, coordinator_only, reply, show
 from handlers.ui.people import send_voice_note, shorten
 
 
-async def list_people(update: Update, context: AppContext) -> None:
-    """One page of the people interested in a group, with their profiles and reasons."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
-    group_id, page = int(context.match.group(1)), int(context.match.group(2))
-    async with context.services.db.session() as session:
-        group = await groups.get(session, group_id)
-        found, total, page = await groups.people(session, group_id, page=page) if group else ([], 0, 0)
-        told = await groups.told(session, group_id, [p.interest.id for p in found])
+async def _people_screen(session: AsyncSession, group: WorkingGroup | None, page: int, _: Translator):
+    """One page of the people interested in the group (None once the group is gone)."""
     if group is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await show(update, *people_screen(group, found, total, page, _, told))
+        return None
+    found, total, page = await groups.people(session, group.id, page=page)
+    told = await groups.told(session, group.id, [p.interest.id for p in found])
+    return people_screen(group, found, total, page, _, told)
 
 
-async def confirm_decline(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def list_people(update: Update, context: AppContext, _: Translator) -> None:
+    """One page of the people interested in a group, with their profiles and reasons."""
+    group_id, page = to.PEOPLE.ints(context.match)
+    async with context.services.db.session() as session:
+        screen = await _people_screen(session, await groups.get(session, group_id), page, _)
+    await show_or_stale(update, _, screen)
+
+
+@coordinator_only
+async def confirm_decline(update: Update, context: AppContext, _: Translator) -> None:
     """The ✖ button: asks to confirm before anyone is declined."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
-    group_id, interest_id, page = (int(context.match.group(i)) for i in (1, 2, 3))
+    group_id, interest_id, page = to.CONFIRM_DECLINE.ints(context.match)
     async with context.services.db.session() as session:
         group = await groups.get(session, group_id)
         person = await groups.person(session, group_id, interest_id)
-    if group is None or person is None or person.interest.status == DECLINED:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await show(update, *decline_screen(group, person, page, _))
+    waiting = group is not None and person is not None and person.interest.status != DECLINED
+    await show_or_stale(update, _, decline_screen(group, person, page, _) if waiting else None)
 
 
-async def decide(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def decide(update: Update, context: AppContext, _: Translator) -> None:
     """Approves, or (once confirmed) declines, one person; a member hears about it in their language through the
     outbox, and never hears two contradicting decisions."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
-    approve = context.match.group(1) == "ok"
-    group_id, interest_id, page = (int(context.match.group(i)) for i in (2, 3, 4))
+    action, *ids = context.match.groups()
+    approve = action == "ok"
+    group_id, interest_id, page = (int(i) for i in ids)
     me, now = update.effective_user.id, context.now()
     async with context.unit_of_work() as session:
         decision = await groups.decide(session, group_id=group_id, interest_id=interest_id, approve=approve,
                                        by=me, now=now)
         group = await groups.get(session, group_id)
         if decision.outcome == Decided.CHANGED:
-            if decision.person.member is not None:
-                delivery = await outbox.create(session, kind=groups.DECISION_KIND, send_at=now, created_by=me,
-                                               content=decision_content(group, approve), ref_id=group_id, now=now)
-                await outbox.add_query(session, delivery, groups.member_recipient(decision.person.member.id))
+            await groups.tell_decision(session, decision, group_id, content=decision_content(group, approve), by=me,
+                                       now=now)
             await groups.note_requests(session, group_id=group_id, configured=context.services.settings.coordinator_ids,
                                        content=notice_content, now=now, new=False)
-        found, total, page = await groups.people(session, group_id, page=page) if group else ([], 0, 0)
-        told = await groups.told(session, group_id, [p.interest.id for p in found])
+        screen = await _people_screen(session, group, page, _)
     if decision.outcome == Decided.MISSING:
         await answer_stale(update, _)
         return
     context.services.delivery.wake()
     if decision.revoke_link:
         await revoke_link(context, group.chat_id, decision.revoke_link)
+    await update.callback_query.answer(*_decided_note(decision, approve, _))
+    await show(update, *screen)
+
+
+def _decided_note(decision: Decision, approve: bool, _: Translator) -> tuple[str, bool | None]:
+    """What the coordinator is told of a decision (an alert when it was already told and can't change)."""
     name = decision.person.name
     if decision.outcome == Decided.TOLD:
         note = (_("{name} was already told that their request was declined. The decision can't be changed.")
                 if approve else
                 _("{name} was already told that their request was approved. The decision can't be changed."))
-        await update.callback_query.answer(shorten(note.format(name=name), 190), show_alert=True)
-    else:
-        note = (_("{name} is approved.") if approve else _("{name} is declined.")).format(name=name)
-        await update.callback_query.answer(shorten(note, 190))
-    await show(update, *people_screen(group, found, total, page, _, told))
+        return shorten(note.format(name=name), 190), True
+    note = (_("{name} is approved.") if approve else _("{name} is declined.")).format(name=name)
+    return shorten(note, 190), None
 
 
-async def voice_reason(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def voice_reason(update: Update, context: AppContext, _: Translator) -> None:
     """Sends a member's spoken reason to the coordinator who asked."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
-    group_id, interest_id = int(context.match.group(1)), int(context.match.group(2))
+    group_id, interest_id = to.VOICE_REASON.ints(context.match)
     async with context.services.db.session() as session:
         person = await groups.person(session, group_id, interest_id)
         group = await groups.get(session, group_id)
@@ -117,12 +112,9 @@ async def voice_reason(update: Update, context: AppContext) -> None:
         await reply(update, _("Telegram no longer has that voice note."))
 
 
-async def funnel(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def funnel(update: Update, context: AppContext, _: Translator) -> None:
     """Shows the group's funnel and the report sentence in each language."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     group = await group_or_stale(update, context, _)
     if group is None:
         return

@@ -2,86 +2,79 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+import handlers.groups.callbacks as to
 from bot.context import AppContext
 from bot.i18n import Translator
-from bot.models import Draft, WorkingGroup
+from bot.models import Draft, Member, WorkingGroup
 from bot.services import drafts as draft_store
 from bot.services import groups
 from bot.services.groups import InvalidInput
+from handlers.groups.forms import EDIT, NEW, GroupForm
+from handlers.groups.screens import GROUP_PAIRS, coordinator_screen, form_screen
 from handlers.ui import drafts
-from handlers.ui.common import (
-    answer_stale,
-    coordinator_and_translator as require_coordinator,
-    load_member,
-    reply,
-    show,
-    tr,
-)
-from handlers.groups.screens import EDIT, GROUP_PAIRS, NEW, form_screen, coordinator_screen
-from handlers.ui.people import require_typing_coordinator
-from handlers.ui.bilingual import invalid_text, pair_clean, pair_for, pair_next, pair_value
+from handlers.ui.answers import go_on, show_or_stale, take_answer
+from handlers.ui.bilingual import invalid_text, pair_clean, pair_for, pair_next, pair_pressed
+from handlers.ui.common import answer_stale, coordinator_only, load_member, reply, tr
+from handlers.ui.people import typing_coordinator_only
 
 
-async def new_group(update: Update, context: AppContext) -> None:
+@typing_coordinator_only
+async def new_group(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Starts creating a working group: its name and description in English and Khmer."""
-    allowed = await require_typing_coordinator(update, context)
-    if allowed is None:
-        return
-    member, _ = allowed
     async with context.unit_of_work() as session:
         draft = await draft_store.begin(session, member.telegram_id, NEW, step="name_en", now=context.now())
     if update.callback_query:
         await update.callback_query.answer()
     await reply(update, "<b>" + _("New working group") + "</b>")
-    await reply(update, *form_screen(NEW, draft.step, {}, _))
+    await reply(update, *form_screen(NEW, draft.step, GroupForm(), _))
 
 
-async def edit_group(update: Update, context: AppContext) -> None:
+@typing_coordinator_only
+async def edit_group(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Asks for a group's new name or description, in English then Khmer."""
-    allowed = await require_typing_coordinator(update, context)
-    if allowed is None:
-        return
-    member, _ = allowed
-    field, group_id = ("name" if context.match.group(1) == "ename" else "desc"), int(context.match.group(2))
+    which, group_id = context.match.groups()
+    answers, step = GroupForm(group_id=int(group_id)), "name_en" if which == "ename" else "desc_en"
     async with context.unit_of_work() as session:
-        group = await groups.get(session, group_id)
+        group = await groups.get(session, answers.group_id)
         if group is not None:
-            draft = await draft_store.begin(session, member.telegram_id, EDIT, step=f"{field}_en",
-                                            data={"group_id": group_id}, now=context.now())
+            await draft_store.begin(session, member.telegram_id, EDIT, step=step, data=asdict(answers),
+                                    now=context.now())
     if group is None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    await reply(update, *form_screen(EDIT, draft.step, draft.data, _))
+    await reply(update, *form_screen(EDIT, step, answers, _))
 
 
-async def _form_step(update: Update, context: AppContext, kind: str, step: str, value: str) -> None:
+def _following(kind: str, step: str) -> str | None:
+    """A new group's description is asked after its name; an edit asks for one of them."""
+    following = pair_next(step)
+    if following is None and kind == NEW and step == "name_km":
+        return "desc_en"
+    return following
+
+
+async def _form_step(update: Update, context: AppContext, step: str, value: str, *, kind: str) -> None:
     """Stores one answer of a create/edit form, if the form is really at that question, and asks the next one."""
-    me = update.effective_user.id
+    me, now = update.effective_user.id, context.now()
     finished = None
     async with context.unit_of_work() as session:
-        draft = await draft_store.get(session, me, kind)
-        if draft is None or draft.step != step:
-            draft = None
-        else:
-            following = pair_next(step)
-            if following is None and kind == NEW and step == "name_km":
-                following = "desc_en"
-            draft_store.advance(draft, step=following, now=context.now(), **{step: value})
-            if following is None:
-                finished = await _finish_form(session, kind, draft, me, context)
-    _ = tr(await load_member(context, me), update)
-    if update.callback_query:
-        if draft is None:
-            await answer_stale(update, _)
-            return
-        await update.callback_query.answer()
-    if draft is None:
+        taken = await take_answer(session, me, kind, GroupForm, step, value, functools.partial(_following, kind), now)
+        if taken is not None and taken.step is None:
+            await draft_store.discard(session, me, kind)
+            finished = await _finish_form(session, kind, taken.answers, step, me, now)
+    _ = await go_on(update, context, taken)
+    if _ is None:
         return
-    if draft.step is not None:
-        await reply(update, *form_screen(kind, draft.step, draft.data, _))
+    if taken.step is not None:
+        await reply(update, *form_screen(kind, taken.step, taken.answers, _))
     elif finished is None:
         await reply(update, _("This working group no longer exists."))
     else:
@@ -89,24 +82,22 @@ async def _form_step(update: Update, context: AppContext, kind: str, step: str, 
         await reply(update, *coordinator_screen(*finished, _))
 
 
-async def _finish_form(session, kind: str, draft: Draft, me: int,
-                       context: AppContext) -> tuple[WorkingGroup, groups.Funnel] | None:
-    """Creates the group, or saves the edited field; None if the group being edited is gone."""
-    data = draft.data
-    now = context.now()
-    await draft_store.discard(session, me, kind)
+async def _finish_form(session: AsyncSession, kind: str, answers: GroupForm, last: str, me: int,
+                       now: datetime) -> tuple[WorkingGroup, groups.Funnel] | None:
+    """Creates the group, or saves the edited field (the one `last` answered); None if the group being edited
+    is gone."""
     if kind == NEW:
-        group = await groups.create(session, name_en=data.get("name_en", ""), name_km=data.get("name_km", ""),
-                                    description_en=data.get("desc_en", ""), description_km=data.get("desc_km", ""),
+        group = await groups.create(session, name_en=answers.name_en, name_km=answers.name_km,
+                                    description_en=answers.desc_en, description_km=answers.desc_km,
                                     created_by=me, now=now)
     else:
-        group = await groups.get(session, data.get("group_id"))
+        group = await groups.get(session, answers.group_id)
         if group is None:
             return None
-        if "name_en" in data:
-            await groups.rename(session, group, name_en=data["name_en"], name_km=data["name_km"], now=now)
+        if last.startswith("name_"):
+            await groups.rename(session, group, name_en=answers.name_en, name_km=answers.name_km, now=now)
         else:
-            await groups.describe(session, group, description_en=data["desc_en"], description_km=data["desc_km"],
+            await groups.describe(session, group, description_en=answers.desc_en, description_km=answers.desc_km,
                                   now=now)
     return group, await groups.funnel(session, group.id)
 
@@ -123,54 +114,36 @@ async def _typed_form(update: Update, context: AppContext, draft: Draft) -> None
     except InvalidInput as exc:
         await reply(update, invalid_text(exc, _))
         return
-    await _form_step(update, context, draft.kind, draft.step, value)
+    await _form_step(update, context, draft.step, value, kind=draft.kind)
 
 
 drafts.on_input(NEW)(_typed_form)
 drafts.on_input(EDIT)(_typed_form)
+new_form_button = pair_pressed(NEW, GroupForm, GROUP_PAIRS, functools.partial(_form_step, kind=NEW))
+edit_form_button = pair_pressed(EDIT, GroupForm, GROUP_PAIRS, functools.partial(_form_step, kind=EDIT))
 
 
-async def form_button(update: Update, context: AppContext) -> None:
-    """Skip, same-for-both and cancel in the create/edit forms; checked against where the form really is."""
-    if await require_coordinator(update, context) is None:
-        return
-    kind = NEW if context.match.group(1) == "n" else EDIT
-    action, step = context.match.group(2), context.match.group(3)
-    me = update.effective_user.id
-    if action == "cancel":
-        await drafts.cancel_form(update, context, kind)
-        return
-    async with context.services.db.session() as session:
-        draft = await draft_store.get(session, me, kind)
-    pair = pair_for(GROUP_PAIRS, step)
-    value = pair_value(pair, step, draft.data, action) if draft and pair and draft.step == step else None
-    if value is None:
-        await answer_stale(update, tr(await load_member(context, me), update))
-        return
-    await _form_step(update, context, kind, step, value)
-
-
-async def set_open(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def set_open(update: Update, context: AppContext, _: Translator) -> None:
     """Closes a group to new interest, or reopens it."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
-    opening, group_id = context.match.group(1) == "open", int(context.match.group(2))
+    action, group_id = context.match.groups()
+    opening = action == "open"
     async with context.unit_of_work() as session:
-        group = await groups.get(session, group_id)
+        group = await groups.get(session, int(group_id))
         if group is not None:
             await groups.set_open(session, group, opening, context.now())
-            funnel = await groups.funnel(session, group_id)
-    if group is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer(_("The group is open again.") if opening else _("The group is closed."))
-    await show(update, *coordinator_screen(group, funnel, _))
+        screen = await _manage_screen(session, group, _)
+    await show_or_stale(update, _, screen, _("The group is open again.") if opening else _("The group is closed."))
+
+
+async def _manage_screen(session: AsyncSession, group: WorkingGroup | None, _: Translator):
+    """The coordinators' screen of the group (None once it is gone)."""
+    return coordinator_screen(group, await groups.funnel(session, group.id), _) if group is not None else None
 
 
 async def group_or_stale(update: Update, context: AppContext, _: Translator) -> WorkingGroup | None:
-    """The group a coordinator's button is about, or None after telling them the button is out of date."""
+    """The group a coordinator's button is about (its id comes first), or None after telling them the button is
+    out of date."""
     async with context.services.db.session() as session:
         group = await groups.get(session, int(context.match.group(1)))
     if group is None:
@@ -178,17 +151,10 @@ async def group_or_stale(update: Update, context: AppContext, _: Translator) -> 
     return group
 
 
-async def view_group_admin(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def view_group_admin(update: Update, context: AppContext, _: Translator) -> None:
     """The coordinator's screen of one group."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
+    group_id, = to.MANAGE.ints(context.match)
     async with context.services.db.session() as session:
-        group = await groups.get(session, int(context.match.group(1)))
-        funnel = await groups.funnel(session, group.id) if group else None
-    if group is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await show(update, *coordinator_screen(group, funnel, _))
+        screen = await _manage_screen(session, await groups.get(session, group_id), _)
+    await show_or_stale(update, _, screen)

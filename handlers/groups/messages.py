@@ -2,96 +2,87 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
+
 from telegram import Update
 
+import handlers.groups.callbacks as to
 from bot.context import AppContext
-from bot.models import Draft
+from bot.i18n import Translator
+from bot.models import Draft, Member
 from bot.services import drafts as draft_store
-from bot.services import events, groups, outbox
+from bot.services import events, groups
 from bot.services.groups import InvalidInput
-from handlers.ui import drafts
-from handlers.ui.common import (
-    answer_stale,
-    button,
-    coordinator_and_translator as require_coordinator,
-    keyboard,
-    load_member,
-    reply,
-    show,
-    tr,
-)
 from handlers.groups.editing import group_or_stale
-from handlers.groups.screens import MESSAGE, MESSAGE_MAX, ask_content, event_ask_screen, group_title, message_content
-from handlers.ui.people import event_label, require_typing_coordinator
+from handlers.groups.forms import MESSAGE, MessageForm
+from handlers.groups.screens import (
+    MESSAGE_MAX,
+    ask_content,
+    event_ask_screen,
+    events_screen,
+    message_content,
+    message_preview,
+    message_prompt,
+)
+from handlers.ui import drafts
 from handlers.ui.bilingual import invalid_text
+from handlers.ui.common import answer_stale, coordinator_only, load_member, reply, show, tr
+from handlers.ui.people import typing_coordinator_only
 
 
-async def start_message(update: Update, context: AppContext) -> None:
+@typing_coordinator_only
+async def start_message(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Asks for the message to send to the group's approved members."""
-    allowed = await require_typing_coordinator(update, context)
-    if allowed is None:
-        return
-    member, _ = allowed
-    group_id = int(context.match.group(1))
+    group_id, = to.MESSAGE.ints(context.match)
     async with context.unit_of_work() as session:
         group = await groups.get(session, group_id)
         if group is not None:
-            await draft_store.begin(session, member.telegram_id, MESSAGE, step="text", data={"group_id": group_id},
-                                    now=context.now())
+            await draft_store.begin(session, member.telegram_id, MESSAGE, step="text",
+                                    data=asdict(MessageForm(group_id)), now=context.now())
     if group is None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    await reply(update, _("Type the message for the approved members of the {group}. (Up to {limit} characters.)").format(
-        group=f"<b>{group_title(group, _)}</b>", limit=_.number(MESSAGE_MAX)),
-        keyboard([[button(_("Cancel"), f"grpa:msgno:{group_id}")]]))
+    await reply(update, *message_prompt(group, _))
 
 
 @drafts.on_input(MESSAGE)
 async def take_message(update: Update, context: AppContext, draft: Draft) -> None:
     """Shows the typed message as members will read it, with the number of recipients, before sending."""
-    _ = tr(await load_member(context, update.effective_user.id), update)
+    me = update.effective_user.id
+    _ = tr(await load_member(context, me), update)
     try:
         text = groups.clean_text(update.message.text if update.message else None, MESSAGE_MAX)
     except InvalidInput as exc:
         await reply(update, invalid_text(exc, _))
         return
-    group_id = draft.data["group_id"]
+    answers = replace(draft_store.read(draft, MessageForm), text=text)
     async with context.unit_of_work() as session:
-        group = await groups.get(session, group_id)
-        count = await groups.count_query(session, groups.approved_recipients(group_id)) if group else 0
+        group = await groups.get(session, answers.group_id)
+        count = await groups.count_query(session, groups.approved_recipients(group.id)) if group else 0
         if count:
-            stored = await draft_store.get(session, update.effective_user.id, MESSAGE)
-            draft_store.advance(stored, step=None, now=context.now(), text=text)
+            draft_store.write(await draft_store.get(session, me, MESSAGE), answers, step=None, now=context.now())
         else:
-            await draft_store.discard(session, update.effective_user.id, MESSAGE)
+            await draft_store.discard(session, me, MESSAGE)
     if count == 0:
         await reply(update, _("The group has no approved members to send to yet."))
         return
-    preview = message_content(group, text)[_.language]["text"]
-    ask = _.ngettext("Send this to {count} approved member?", "Send this to {count} approved members?", count).format(
-        count=_.number(count))
-    await reply(update, preview + "\n\n———\n" + ask,
-                keyboard([[button("✅ " + _("Send"), f"grpa:msgok:{group_id}"), button(_("Cancel"), f"grpa:msgno:{group_id}")]]))
+    await reply(update, *message_preview(group, text, count, _))
 
 
-async def send_message(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def send_message(update: Update, context: AppContext, _: Translator) -> None:
     """Queues the message for the group's approved members in the outbox (or drops it on cancel)."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    member, _ = allowed
-    sending, group_id = context.match.group(1) == "ok", int(context.match.group(2))
+    action, group_id = context.match.groups()
+    sending, group_id = action == "msgok", int(group_id)
     me, now = update.effective_user.id, context.now()
     async with context.unit_of_work() as session:
-        draft = await draft_store.get(session, me, MESSAGE)
-        ready = draft is not None and draft.data.get("group_id") == group_id and (not sending or "text" in draft.data)
+        answers = draft_store.read(await draft_store.get(session, me, MESSAGE), MessageForm)
+        ready = answers.group_id == group_id and (not sending or answers.text is not None)
         group = await groups.get(session, group_id)
         if ready and sending and group is not None:
-            delivery = await outbox.create(session, kind="group_message", content=message_content(group, draft.data["text"]),
-                                           send_at=now, created_by=me, ref_id=group_id, status_chat_id=me,
-                                           status_language=_.language, now=now)
-            await outbox.add_query(session, delivery, groups.approved_recipients(group_id))
+            await groups.message_members(session, group_id, content=message_content(group, answers.text), by=me,
+                                         report_in=_.language, now=now)
         if ready:
             await draft_store.discard(session, me, MESSAGE)
     if not ready or group is None:
@@ -105,54 +96,31 @@ async def send_message(update: Update, context: AppContext) -> None:
     await show(update, _("The message is on its way. I will report here when it has been delivered."))
 
 
-async def pick_event(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def pick_event(update: Update, context: AppContext, _: Translator) -> None:
     """Lists recent events whose attendees could be asked to join the group."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     group = await group_or_stale(update, context, _)
     if group is None:
         return
     async with context.services.db.session() as session:
-        events = await groups.recent_events(session)
+        found = await groups.recent_events(session)
     await update.callback_query.answer()
-    rows = [[button(event_label(e, _), f"grpa:ev:{group.id}:{e.id}")] for e in events]
-    rows.append([button("◀ " + _("Back to the group"), f"grpa:view:{group.id}")])
-    text = _("Whose attendees should be asked to join the {group}? Those who checked in will receive a message with "
-             "an “I'm interested” button; before anyone has checked in, those who answered Going.").format(
-        group=f"<b>{group_title(group, _)}</b>")
-    if not events:
-        text = _("There are no events yet.")
-    await show(update, text, keyboard(rows))
+    await show(update, *events_screen(group, found, _))
 
 
-def ask_kind(event_id: int) -> str:
-    """Deliveries of one group's ask to one event's attendees, so nobody is asked twice."""
-    return f"group_ask:{event_id}"
-
-
-async def confirm_event(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def confirm_event(update: Update, context: AppContext, _: Translator) -> None:
     """Says how many attendees would be asked, then asks them through the outbox when confirmed."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
-    sending = context.match.group(1) == "evgo"
-    group_id, event_id = int(context.match.group(2)), int(context.match.group(3))
+    action, group_id, event_id = context.match.groups()
+    sending, group_id, event_id = action == "evgo", int(group_id), int(event_id)
     me, now = update.effective_user.id, context.now()
     count = 0
     async with context.unit_of_work() as session:
         group = await groups.get(session, group_id)
         event = await events.get(session, event_id)
         if group is not None and event is not None:
-            prospects = groups.event_prospects(group_id, event_id, kind=ask_kind(event_id), asked_by=me)
-            count = await groups.count_query(session, prospects)
-            if sending and count and group.status == groups.OPEN:
-                delivery = await outbox.create(session, kind=ask_kind(event_id), content=ask_content(group, event),
-                                               send_at=now, created_by=me, ref_id=group_id, status_chat_id=me,
-                                               status_language=_.language, now=now)
-                await outbox.add_query(session, delivery, prospects)
+            count = await groups.ask_attendees(session, group, event_id, send=sending, content=ask_content(group, event),
+                                               by=me, report_in=_.language, now=now)
     if group is None or event is None:
         await answer_stale(update, _)
         return

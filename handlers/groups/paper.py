@@ -2,86 +2,70 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from telegram import Update
 
+import handlers.groups.callbacks as to
 from bot.context import AppContext
-from bot.models import Draft
+from bot.i18n import Translator
+from bot.models import Draft, Member
 from bot.services import drafts as draft_store
 from bot.services import groups
 from bot.services.groups import InvalidInput
-from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
+from handlers.groups.forms import PAPER, PaperForm
+from handlers.groups.screens import paper_added_screen, paper_screen
 from handlers.ui import drafts
-from handlers.ui.common import (
-    answer_stale,
-    button,
-    coordinator_and_translator as require_coordinator,
-    keyboard,
-    load_member,
-    reply,
-    show,
-    tr,
-)
-from handlers.groups.screens import PAPER, group_title, paper_screen
-from handlers.ui.people import require_typing_coordinator
+from handlers.ui.answers import go_on, take_answer
 from handlers.ui.bilingual import invalid_text
+from handlers.ui.common import answer_stale, coordinator_only, load_member, reply, show, tr
+from handlers.ui.people import typing_coordinator_only
+
+ORDER = ("name", "gender", "stakeholder", "organisation")
+BUTTONS = {"g": "gender", "s": "stakeholder", "o": "organisation"}
 
 
-async def start_paper(update: Update, context: AppContext) -> None:
+@typing_coordinator_only
+async def start_paper(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Starts adding someone who signed up on paper (name, gender, stakeholder type, organisation)."""
-    allowed = await require_typing_coordinator(update, context)
-    if allowed is None:
-        return
-    member, _ = allowed
-    group_id = int(context.match.group(1))
+    group_id, = to.PAPER.ints(context.match)
     async with context.unit_of_work() as session:
         group = await groups.get(session, group_id)
         if group is not None:
-            await draft_store.begin(session, member.telegram_id, PAPER, step="name", data={"group_id": group_id},
-                                    now=context.now())
+            await draft_store.begin(session, member.telegram_id, PAPER, step="name",
+                                    data=asdict(PaperForm(group_id)), now=context.now())
     if group is None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    await reply(update, *paper_screen("name", {}, _))
+    await reply(update, *paper_screen("name", _))
+
+
+def _following(step: str) -> str | None:
+    return ORDER[ORDER.index(step) + 1] if step != ORDER[-1] else None
 
 
 async def _paper_step(update: Update, context: AppContext, step: str, value: str | None) -> None:
     """Stores one answer of a paper sign-up; the last one adds the person to the group."""
-    me = update.effective_user.id
-    order = ("name", "gender", "stakeholder", "organisation")
+    me, now = update.effective_user.id, context.now()
     added = None
     async with context.unit_of_work() as session:
-        draft = await draft_store.get(session, me, PAPER)
-        if draft is not None and draft.step == step:
-            following = order[order.index(step) + 1] if step != "organisation" else None
-            draft_store.advance(draft, step=following, now=context.now(), **{step: value})
-            if following is None:
-                data = draft.data
-                added = await groups.add_paper(session, group_id=data["group_id"], name=data["name"],
-                                               gender=data["gender"], stakeholder=data["stakeholder"],
-                                               organisation=data.get("organisation"), now=context.now())
-                group = await groups.get(session, data["group_id"])
-                await draft_store.discard(session, me, PAPER)
-        else:
-            draft = None
-    _ = tr(await load_member(context, me), update)
-    if update.callback_query:
-        if draft is None:
-            await answer_stale(update, _)
-            return
-        await update.callback_query.answer()
-    if draft is None:
+        taken = await take_answer(session, me, PAPER, PaperForm, step, value, _following, now)
+        if taken is not None and taken.step is None:
+            answers = taken.answers
+            added = await groups.add_paper(session, group_id=answers.group_id, name=answers.name,
+                                           gender=answers.gender, stakeholder=answers.stakeholder,
+                                           organisation=answers.organisation, now=now)
+            group = await groups.get(session, answers.group_id)
+            await draft_store.discard(session, me, PAPER)
+    _ = await go_on(update, context, taken)
+    if _ is None:
         return
     if added is None:
-        text, markup = paper_screen(draft.step, draft.data, _)
-        await (show(update, text, markup) if update.callback_query else reply(update, text, markup))
+        await show(update, *paper_screen(taken.step, _))
         return
-    text = _("{name} was added to the people interested in the {group}.").format(
-        name=f"<b>{esc(added.name)}</b>", group=group_title(group, _))
-    markup = keyboard([[button("📝 " + _("Add another"), f"grpa:paper:{group.id}")],
-                       [button("◀ " + _("Back to the group"), f"grpa:view:{group.id}")]])
-    await (show(update, text, markup) if update.callback_query else reply(update, text, markup))
+    await show(update, *paper_added_screen(group, added.name, _))
 
 
 @drafts.on_input(PAPER)
@@ -101,16 +85,11 @@ async def take_paper(update: Update, context: AppContext, draft: Draft) -> None:
     await _paper_step(update, context, draft.step, value)
 
 
-async def paper_button(update: Update, context: AppContext) -> None:
-    """Gender, stakeholder type, skipping the organisation, or cancelling a paper sign-up."""
-    if await require_coordinator(update, context) is None:
-        return
-    what, value = context.match.group(1), context.match.group(2)
-    if what == "cancel":
-        await drafts.cancel_form(update, context, PAPER)
-        return
+@coordinator_only
+async def paper_button(update: Update, context: AppContext, _: Translator) -> None:
+    """Gender, stakeholder type, or skipping the organisation, in a paper sign-up."""
+    what, value = context.match.groups()
     if (what == "g" and value not in GENDERS) or (what == "s" and value not in STAKEHOLDERS):
-        await answer_stale(update, tr(await load_member(context, update.effective_user.id), update))
+        await answer_stale(update, _)
         return
-    step = {"g": "gender", "s": "stakeholder", "o": "organisation"}[what]
-    await _paper_step(update, context, step, None if what == "o" else value)
+    await _paper_step(update, context, BUTTONS[what], None if what == "o" else value)

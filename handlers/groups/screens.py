@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import event_text
 from bot.i18n import LANGUAGES, N_, Translator, translator
@@ -11,11 +11,12 @@ from bot.services import groups
 from bot.services.groups import APPROVED, DECLINED, INTERESTED, Person, Stage
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS
+import handlers.groups.callbacks as to
+from handlers.groups.forms import NEW, GroupForm
+from handlers.ui.bilingual import Pair, in_every_language, pair_for, pair_screen
 from handlers.ui.common import button, keyboard, pairs
-from handlers.ui.people import duration, member_summary, profile_parts, shorten
-from handlers.ui.bilingual import Pair, pair_for, pair_screen
+from handlers.ui.people import duration, event_label, member_summary, profile_parts, shorten
 
-NEW, EDIT, PAPER, MESSAGE, REASON = "group_new", "group_edit", "group_paper", "group_message", "group_reason"
 MESSAGE_MAX = 3500
 
 
@@ -39,6 +40,20 @@ def group_title(group: WorkingGroup, _: Translator) -> str:
     return esc(groups.name(group, _.language))
 
 
+def all_groups(_: Translator) -> InlineKeyboardButton:
+    return button("◀ " + _("All working groups"), to.LIST.data())
+
+
+def back_to(group: WorkingGroup, _: Translator) -> InlineKeyboardButton:
+    """Back to the coordinators' screen of the group."""
+    return button("◀ " + _("Back to the group"), to.MANAGE.data(group.id))
+
+
+def member_note(text: str, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """A word to a member about their request, with the way back to the list."""
+    return text, keyboard([[all_groups(_)]])
+
+
 def list_screen(found: list[WorkingGroup], mine: dict[int, str], _: Translator, *, coordinator: bool,
                 counts: dict[int, int] | None = None) -> tuple[str, InlineKeyboardMarkup | None]:
     """The working groups, with the member's standing in each (and, for coordinators, closed ones and counts)."""
@@ -54,11 +69,11 @@ def list_screen(found: list[WorkingGroup], mine: dict[int, str], _: Translator, 
         if coordinator:
             count = (counts or {}).get(group.id, 0)
             label = f"{label} ({_.number(count)})" + (" 🔒" if group.status == groups.CLOSED else "")
-            rows.append([button(shorten(label, 60), f"grpa:view:{group.id}")])
+            rows.append([button(shorten(label, 60), to.MANAGE.data(group.id))])
         else:
-            rows.append([button(shorten(f"{mark} {label}".strip(), 60), f"grp:view:{group.id}")])
+            rows.append([button(shorten(f"{mark} {label}".strip(), 60), to.VIEW.data(group.id))])
     if coordinator:
-        rows.append([button("➕ " + _("New working group"), "grpa:new")])
+        rows.append([button("➕ " + _("New working group"), to.NEW.data())])
     return "\n".join(lines), keyboard(rows) if rows else None
 
 
@@ -72,14 +87,14 @@ def member_screen(group: WorkingGroup, status: str | None, in_chat: bool, _: Tra
     if status in STATUS_LINES:
         lines += ["", _(STATUS_LINES[status])]
     if status in (None, groups.WITHDRAWN):
-        rows.append([button("🙋 " + _("I'm interested"), f"grp:int:{group.id}")])
+        rows.append([button("🙋 " + _("I'm interested"), to.INTERESTED.data(group.id))])
     elif status == INTERESTED:
-        rows.append([button(_("Withdraw my interest"), f"grp:wd:{group.id}")])
+        rows.append([button(_("Withdraw my interest"), to.WITHDRAW.data(group.id))])
     elif status == APPROVED:
         if group.chat_id is not None and not in_chat:
-            rows.append([button("🔗 " + _("Join the group chat"), f"grp:inv:{group.id}")])
-        rows.append([button(_("Leave the working group"), f"grp:wd:{group.id}")])
-    rows.append([button("◀ " + _("All working groups"), "grp:list")])
+            rows.append([button("🔗 " + _("Join the group chat"), to.INVITE.data(group.id))])
+        rows.append([button(_("Leave the working group"), to.WITHDRAW.data(group.id))])
+    rows.append([all_groups(_)])
     return "\n".join(lines), keyboard(rows)
 
 
@@ -101,15 +116,15 @@ def coordinator_screen(group: WorkingGroup, funnel: groups.Funnel, _: Translator
         joined=_.number(funnel.joined.total)))
     gid = group.id
     rows = [
-        [button("👥 " + _("People interested"), f"grpa:list:{gid}:0"), button("📊 " + _("Funnel"), f"grpa:fun:{gid}")],
-        [button("✉️ " + _("Message the members"), f"grpa:msg:{gid}")],
-        [button("📣 " + _("Ask an event's attendees"), f"grpa:evs:{gid}")],
-        [button("📝 " + _("Add a paper sign-up"), f"grpa:paper:{gid}")],
-        [button("✏️ " + _("Name"), f"grpa:ename:{gid}"), button("✏️ " + _("Description"), f"grpa:edesc:{gid}")],
-        [button("🔗 " + _("Link a group chat"), f"grpa:howlink:{gid}")],
-        [button("🔒 " + _("Close the group"), f"grpa:close:{gid}") if group.status == groups.OPEN
-         else button("🔓 " + _("Reopen the group"), f"grpa:open:{gid}")],
-        [button("◀ " + _("All working groups"), "grp:list")],
+        [button("👥 " + _("People interested"), to.PEOPLE.data(gid, 0)), button("📊 " + _("Funnel"), to.FUNNEL.data(gid))],
+        [button("✉️ " + _("Message the members"), to.MESSAGE.data(gid))],
+        [button("📣 " + _("Ask an event's attendees"), to.EVENTS.data(gid))],
+        [button("📝 " + _("Add a paper sign-up"), to.PAPER.data(gid))],
+        [button("✏️ " + _("Name"), to.EDIT.data("ename", gid)), button("✏️ " + _("Description"), to.EDIT.data("edesc", gid))],
+        [button("🔗 " + _("Link a group chat"), to.HOW_TO_LINK.data(gid))],
+        [button("🔒 " + _("Close the group"), to.OPEN_OR_CLOSE.data("close", gid)) if group.status == groups.OPEN
+         else button("🔓 " + _("Reopen the group"), to.OPEN_OR_CLOSE.data("open", gid))],
+        [all_groups(_)],
     ]
     return "\n".join(lines), keyboard(rows)
 
@@ -149,11 +164,11 @@ def people_screen(group: WorkingGroup, people: list[Person], total: int, page: i
         iid = person.interest.id
         row = []
         if person.interest.status == INTERESTED or (person.interest.status == DECLINED and iid not in told):
-            row.append(button(f"✅ {_.number(number)}", f"grpa:ok:{group.id}:{iid}:{page}"))
+            row.append(button(f"✅ {_.number(number)}", to.DECIDE.data("ok", group.id, iid, page)))
         if person.interest.status == INTERESTED or (person.interest.status == APPROVED and iid not in told):
-            row.append(button(f"✖ {_.number(number)}", f"grpa:no:{group.id}:{iid}:{page}"))
+            row.append(button(f"✖ {_.number(number)}", to.CONFIRM_DECLINE.data(group.id, iid, page)))
         if person.interest.reason_voice_file_id:
-            row.append(button(f"🔊 {_.number(number)}", f"grpa:vo:{group.id}:{iid}"))
+            row.append(button(f"🔊 {_.number(number)}", to.VOICE_REASON.data(group.id, iid)))
         rows.append(row)
     if not people:
         lines.append(_("No one has expressed interest yet."))
@@ -161,11 +176,11 @@ def people_screen(group: WorkingGroup, people: list[Person], total: int, page: i
         lines += ["", _("✅ approve · ✖ decline · 🔊 listen to a voice reason")]
     nav = []
     if page > 0:
-        nav.append(button("◀ " + _("Previous"), f"grpa:list:{group.id}:{page - 1}"))
+        nav.append(button("◀ " + _("Previous"), to.PEOPLE.data(group.id, page - 1)))
     if first + len(people) - 1 < total:
-        nav.append(button(_("More") + " ▶", f"grpa:list:{group.id}:{page + 1}"))
+        nav.append(button(_("More") + " ▶", to.PEOPLE.data(group.id, page + 1)))
     rows.append(nav)
-    rows.append([button("◀ " + _("Back to the group"), f"grpa:view:{group.id}")])
+    rows.append([back_to(group, _)])
     return "\n".join(lines), keyboard(rows)
 
 
@@ -196,74 +211,72 @@ def funnel_screen(group: WorkingGroup, funnel: groups.Funnel, _: Translator) -> 
     for language in LANGUAGES:
         sentence = interest_sentence(group, funnel.interested, translator(language))
         lines.append(_("{language}: {sentence}").format(language=LANGUAGE_NAMES[language], sentence=sentence))
-    return "\n".join(lines), keyboard([[button("◀ " + _("Back to the group"), f"grpa:view:{group.id}")]])
+    return "\n".join(lines), keyboard([[back_to(group, _)]])
+
+
+def _join_chat(group: WorkingGroup, _: Translator) -> list:
+    """The outbox button that gets an approved member their own invite link."""
+    return [[["🔗 " + _("Join the group chat"), to.INVITE.data(group.id)]]]
 
 
 def decision_content(group: WorkingGroup, approved: bool) -> dict[str, dict]:
     """What the member is told about the coordinators' decision, in every language, for the outbox."""
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
+
+    def message(_: Translator) -> dict:
         name = f"<b>{group_title(group, _)}</b>"
-        buttons = []
-        if approved:
-            text = _("Good news! Your request to join the {group} was approved. Welcome!").format(group=name)
-            if group.chat_id is not None:
-                text += "\n\n" + _("Press the button below to get your own invite link to the group's Telegram chat.")
-                buttons = [[["🔗 " + _("Join the group chat"), f"grp:inv:{group.id}"]]]
-        else:
-            text = _("Thank you for your interest in the {group}. The coordinators could not accept your "
-                     "request this time.").format(group=name)
-        content[language] = {"text": text, "buttons": buttons}
-    return content
+        if not approved:
+            return {"text": _("Thank you for your interest in the {group}. The coordinators could not accept your "
+                              "request this time.").format(group=name), "buttons": []}
+        text = _("Good news! Your request to join the {group} was approved. Welcome!").format(group=name)
+        if group.chat_id is None:
+            return {"text": text, "buttons": []}
+        text += "\n\n" + _("Press the button below to get your own invite link to the group's Telegram chat.")
+        return {"text": text, "buttons": _join_chat(group, _)}
+
+    return in_every_language(message)
 
 
 def notice_content(group: WorkingGroup, count: int, page: int) -> dict[str, dict]:
     """The coordinators' notice of requests waiting for a decision, in every language, with a button to the list."""
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
+
+    def message(_: Translator) -> dict:
         text = _.ngettext("🙋 {count} new request to join the {group} is waiting for your decision.",
                           "🙋 {count} new requests to join the {group} are waiting for your decision.", count).format(
             count=_.number(count), group=f"<b>{group_title(group, _)}</b>")
-        see = ["👥 " + _("See the requests"), f"grpa:list:{group.id}:{page}"]
-        content[language] = {"text": text, "buttons": [[see]]}
-    return content
+        return {"text": text, "buttons": [[["👥 " + _("See the requests"), to.PEOPLE.data(group.id, page)]]]}
+
+    return in_every_language(message)
 
 
 def chat_linked_content(group: WorkingGroup) -> dict[str, dict]:
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
-        text = _("The {group} now has a Telegram chat. Press the button below to get your own invite link.").format(
-            group=f"<b>{group_title(group, _)}</b>")
-        content[language] = {"text": text, "buttons": [[["🔗 " + _("Join the group chat"), f"grp:inv:{group.id}"]]]}
-    return content
+    """What approved members are told once their group has a chat."""
+    return in_every_language(lambda _: {
+        "text": _("The {group} now has a Telegram chat. Press the button below to get your own invite link.").format(
+            group=f"<b>{group_title(group, _)}</b>"),
+        "buttons": _join_chat(group, _)})
 
 
 def ask_content(group: WorkingGroup, event: Event) -> dict[str, dict]:
     """The invitation an event's attendees receive to show interest in a group."""
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
-        lines = [_("Thank you for taking part in {event}.").format(event=f"<b>{esc(event_text.title(event, language))}</b>"),
-                 "", f"<b>{group_title(group, _)}</b>"]
-        about = groups.description(group, language)
+
+    def message(_: Translator) -> dict:
+        title = f"<b>{esc(event_text.title(event, _.language))}</b>"
+        lines = [_("Thank you for taking part in {event}.").format(event=title), "", f"<b>{group_title(group, _)}</b>"]
+        about = groups.description(group, _.language)
         if about:
             lines.append(esc(about))
         lines += ["", _("Would you like to join this working group?")]
-        content[language] = {"text": "\n".join(lines),
-                             "buttons": [[["🙋 " + _("I'm interested"), f"grp:int:{group.id}:{event.id}"]]]}
-    return content
+        interested = ["🙋 " + _("I'm interested"), to.INTERESTED_AFTER_EVENT.data(group.id, event.id)]
+        return {"text": "\n".join(lines), "buttons": [[interested]]}
+
+    return in_every_language(message)
 
 
 def message_content(group: WorkingGroup, text: str) -> dict[str, dict]:
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
-        header = _("Message to the members of the {group}:").format(group=f"<b>{group_title(group, _)}</b>")
-        content[language] = {"text": header + "\n\n" + esc(text)}
-    return content
+    """A coordinator's message to the group's approved members, under a line saying whom it is for."""
+    return in_every_language(lambda _: {
+        "text": _("Message to the members of the {group}:").format(group=f"<b>{group_title(group, _)}</b>")
+        + "\n\n" + esc(text)})
 
 
 def reason_screen(group: WorkingGroup, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
@@ -271,14 +284,12 @@ def reason_screen(group: WorkingGroup, _: Translator) -> tuple[str, InlineKeyboa
     text += "\n\n" + _("Would you like to tell the coordinators why you want to join? Type a short reason "
                        "(up to {limit} characters) or send a voice note (up to {minutes} minutes).").format(
         limit=_.number(groups.REASON_MAX), minutes=_.number(groups.VOICE_MAX_SECONDS // 60))
-    return text, keyboard([[button(_("Skip"), f"grp:skip:{group.id}")]])
+    return text, keyboard([[button(_("Skip"), to.SKIP_REASON.data(group.id))]])
 
 
-def form_screen(kind: str, step: str, data: dict, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+def form_screen(kind: str, step: str, answers: GroupForm, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
     """The question the new-group or edit form is on."""
-    pair = pair_for(GROUP_PAIRS, step)
-    code = "n" if kind == NEW else "e"
-    return pair_screen(pair, step, data, _, f"grpa:f:{code}")
+    return pair_screen(pair_for(GROUP_PAIRS, step), step, answers, _, to.NEW_FORM if kind == NEW else to.EDIT_FORM)
 
 
 def decline_screen(group: WorkingGroup, person: Person, page: int, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
@@ -289,28 +300,28 @@ def decline_screen(group: WorkingGroup, person: Person, page: int, _: Translator
         text += "\n\n" + _("They will receive a message saying the coordinators could not accept their request. "
                             "Once it has reached them, the decision can't be changed.")
     gid, iid = group.id, person.interest.id
-    return text, keyboard([[button("✖ " + _("Yes, decline"), f"grpa:nok:{gid}:{iid}:{page}")],
-                           [button("◀ " + _("No, back to the list"), f"grpa:list:{gid}:{page}")]])
+    return text, keyboard([[button("✖ " + _("Yes, decline"), to.DECIDE.data("nok", gid, iid, page))],
+                           [button("◀ " + _("No, back to the list"), to.PEOPLE.data(gid, page))]])
 
 
-def paper_screen(step: str, data: dict, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
-    cancel = [button(_("Cancel"), "grpa:pp:cancel")]
+def paper_screen(step: str, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    cancel = [button(_("Cancel"), to.PAPER_CANCEL.data())]
     if step == "name":
         return _("Paper sign-up: what is the person's name?"), keyboard([cancel])
     if step == "gender":
-        rows = pairs([button(_(label), f"grpa:pp:g:{code}") for code, label in GENDERS.items()])
+        rows = pairs([button(_(label), to.PAPER_ANSWER.data("g", code)) for code, label in GENDERS.items()])
         return _("What is their gender?"), keyboard([*rows, cancel])
     if step == "stakeholder":
-        rows = [[button(_(label), f"grpa:pp:s:{code}")] for code, label in STAKEHOLDERS.items()]
+        rows = [[button(_(label), to.PAPER_ANSWER.data("s", code))] for code, label in STAKEHOLDERS.items()]
         return _("Which stakeholder type are they?"), keyboard([*rows, cancel])
     return (_("Which organisation, farmer group or cooperative are they part of? Type it, or skip."),
-            keyboard([[button(_("Skip"), "grpa:pp:o:skip")], cancel]))
+            keyboard([[button(_("Skip"), to.PAPER_ANSWER.data("o", "skip"))], cancel]))
 
 
 def event_ask_screen(group: WorkingGroup, event: Event, count: int, sending: bool,
                      _: Translator) -> tuple[str, InlineKeyboardMarkup]:
     """Where asking an event's attendees to join stands: nobody to ask, a count to confirm, or on its way."""
-    back = [button("◀ " + _("Back to the group"), f"grpa:view:{group.id}")]
+    back = [back_to(group, _)]
     title = f"<b>{esc(event_text.title(event, _.language))}</b>"
     if group.status != groups.OPEN:
         return _("The group is closed. Reopen it before asking people to join."), keyboard([back])
@@ -321,6 +332,73 @@ def event_ask_screen(group: WorkingGroup, event: Event, count: int, sending: boo
         text = _.ngettext("Ask {count} person from {event} to join the {group}?",
                           "Ask {count} people from {event} to join the {group}?", count).format(
             count=_.number(count), event=title, group=f"<b>{group_title(group, _)}</b>")
-        return text, keyboard([[button("📣 " + _("Send"), f"grpa:evgo:{group.id}:{event.id}")], back])
+        return text, keyboard([[button("📣 " + _("Send"), to.ASK_EVENT.data("evgo", group.id, event.id))], back])
     return (_("The invitations are on their way. I will report here when they have been delivered."),
             keyboard([back]))
+
+
+def invite_screen(group: WorkingGroup, link: str, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """A member's own link to the group's chat."""
+    text = _("Here is your own link to the chat of the {group}. It works once, for you only; please don't share it.").format(
+        group=f"<b>{group_title(group, _)}</b>")
+    return (text + "\n" + esc(link),
+            InlineKeyboardMarkup([[InlineKeyboardButton("🔗 " + _("Join the group chat"), url=link)]]))
+
+
+def how_to_link_screen(group: WorkingGroup, bot_username: str, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """How to link a Telegram group chat: add the bot to it as an admin allowed to invite users."""
+    text = _("To link a Telegram group chat to the {group}: open the group in Telegram, add @{bot} to it and make "
+             "it an admin with the right to invite users. I will then ask you here which working group it is for.").format(
+        group=f"<b>{group_title(group, _)}</b>", bot=esc(bot_username))
+    return text, keyboard([[back_to(group, _)]])
+
+
+def chat_added_screen(chat_id: int, chat_title: str, can_invite: bool, current: WorkingGroup | None,
+                      found: list[WorkingGroup], _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What the coordinator who added the bot to a group chat is told, with the groups it could be linked to."""
+    title = f"<b>{esc(chat_title)}</b>"
+    if not can_invite:
+        return _("I was added to {chat}, but I am not an admin allowed to invite users there. Make me an admin "
+                 "with the right to invite users, so I can send approved members their own invite links.").format(
+            chat=title), None
+    if current is not None:
+        return _("{chat} is the chat of the {group}.").format(chat=title, group=group_title(current, _)), None
+    if not found:
+        return _("I was added to {chat}. Create a working group with /newgroup first, then add me again.").format(
+            chat=title), None
+    rows = [[button(shorten(groups.name(g, _.language), 60), to.LINK.data(g.id, chat_id))] for g in found]
+    return _("I was added to {chat} as an admin. Which working group is this chat for?").format(chat=title), keyboard(rows)
+
+
+def paper_added_screen(group: WorkingGroup, name: str, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    text = _("{name} was added to the people interested in the {group}.").format(
+        name=f"<b>{esc(name)}</b>", group=group_title(group, _))
+    return text, keyboard([[button("📝 " + _("Add another"), to.PAPER.data(group.id))], [back_to(group, _)]])
+
+
+def message_prompt(group: WorkingGroup, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """Asks for the message to the group's approved members."""
+    text = _("Type the message for the approved members of the {group}. (Up to {limit} characters.)").format(
+        group=f"<b>{group_title(group, _)}</b>", limit=_.number(MESSAGE_MAX))
+    return text, keyboard([[button(_("Cancel"), to.SEND_OR_DROP.data("msgno", group.id))]])
+
+
+def message_preview(group: WorkingGroup, text: str, count: int, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """The typed message as members will read it, and how many will, before it is sent."""
+    preview = message_content(group, text)[_.language]["text"]
+    ask = _.ngettext("Send this to {count} approved member?", "Send this to {count} approved members?", count).format(
+        count=_.number(count))
+    return preview + "\n\n———\n" + ask, keyboard([[button("✅ " + _("Send"), to.SEND_OR_DROP.data("msgok", group.id)),
+                                                   button(_("Cancel"), to.SEND_OR_DROP.data("msgno", group.id))]])
+
+
+def events_screen(group: WorkingGroup, found: list[Event], _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """Recent events whose attendees could be asked to join the group."""
+    rows = [[button(event_label(e, _), to.ASK_EVENT.data("ev", group.id, e.id))] for e in found]
+    rows.append([back_to(group, _)])
+    if not found:
+        return _("There are no events yet."), keyboard(rows)
+    text = _("Whose attendees should be asked to join the {group}? Those who checked in will receive a message with "
+             "an “I'm interested” button; before anyone has checked in, those who answered Going.").format(
+        group=f"<b>{group_title(group, _)}</b>")
+    return text, keyboard(rows)

@@ -1,10 +1,12 @@
 """What the working-group and consultation screens share: a coordinator who can type, voice notes, people's
-profiles, and the questions of a form that asks for one text in English and in Khmer.
+profiles and events as button labels.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Update
@@ -16,25 +18,29 @@ from bot.i18n import Translator
 from bot.models import Event, Member
 from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS, province_label
-from handlers.ui.common import coordinator_and_translator as require_coordinator, reply
+from handlers.ui.common import coordinator_only, load_member, reply
 
 log = logging.getLogger(__name__)
 
 PREVIEW_MAX = 150
 
 
-async def require_typing_coordinator(update: Update, context: AppContext) -> tuple[Member, Translator] | None:
-    """A coordinator who can answer typed questions (typed text reaches only registered people)."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return None
-    member, _ = allowed
-    if member is None or member.registered_at is None or member.step is not None:
-        if update.callback_query:
-            await update.callback_query.answer()
-        await reply(update, _("Please finish registering with /start first, so I can take your typed answers."))
-        return None
-    return member, _
+def typing_coordinator_only(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
+    """Lets only a coordinator who can answer typed questions start a form (typed text reaches only registered
+    people): anyone else is refused as by `coordinator_only`, an unregistered coordinator is asked to finish
+    registering. The handler is called as `handler(update, context, member, _, *rest)`."""
+
+    @coordinator_only
+    async def checked(update: Update, context: AppContext, _: Translator, *rest):
+        member = await load_member(context, update.effective_user.id)
+        if member is None or member.registered_at is None or member.step is not None:
+            if update.callback_query:
+                await update.callback_query.answer()
+            await reply(update, _("Please finish registering with /start first, so I can take your typed answers."))
+            return None
+        return await handler(update, context, member, _, *rest)
+
+    return functools.wraps(handler)(checked)
 
 
 @dataclass(frozen=True)
