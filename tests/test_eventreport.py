@@ -22,8 +22,8 @@ from bot.posters import FONT_FAMILY
 from bot.reportdocs import Bullets, Heading, Paragraph, Part, Table
 from bot.services import consultations, coordinators, eventreport, surveys
 from bot.vocab import GENDERS
-from handlers.eventreport import sending as feature
-from handlers.events.attendance import donor_sentence
+from handlers.eventreport import automatic, callbacks, document, screens
+from handlers.ui.tallies import donor_sentence
 from tests.conftest import COORDINATOR_ID
 from tests.test_attendance_report import add_walkins, check_in
 from tests.test_checkin import TITLE_EN, TITLE_KM, WORKSHOP_START, add_member, coordinator, create_event
@@ -48,7 +48,7 @@ BYSTANDER = 20_500
 
 
 def section(name: str, _) -> str:
-    return _(feature.SECTIONS[name])
+    return _(document.SECTIONS[name])
 
 
 async def describe(db, event_id: int, *, description: bool = True, agenda: bool = True) -> None:
@@ -191,7 +191,7 @@ async def make_report(bot, boss, event_id: int):
     assert boss.last.text == km("Choose the event to write the report of:")
     settle, boss.server.settle = boss.server.settle, None
     try:
-        update_id = await boss.press(f"erp:ev:{event_id}")
+        update_id = await boss.press(callbacks.EVENT.data(event_id))
     finally:
         boss.server.settle = settle
     await bot.settle(update_id, timeout=120)
@@ -261,7 +261,7 @@ async def test_open_text_answers_appear_under_their_question_in_both_languages(d
     event, _ids = await seed_workshop(db, telegram, clock)
     async with db.session() as session:
         report = await eventreport.collect(session, event.id, clock.now())
-    files = feature.render(report, "km", clock.now())
+    files = document.render(report, "km", clock.now())
 
     texts = docx_texts(files.docx)
     khmer, english = texts.index(TITLE_KM), texts.index(TITLE_EN)
@@ -276,7 +276,7 @@ async def test_the_pdf_gives_back_the_khmer_it_shows_when_copied(db, telegram, c
     event, _ids = await seed_workshop(db, telegram, clock)
     async with db.session() as session:
         report = await eventreport.collect(session, event.id, clock.now())
-    pdf = feature.render(report, "km", clock.now()).pdf
+    pdf = document.render(report, "km", clock.now()).pdf
 
     words = [TITLE_KM, DESCRIPTION_KM, SURVEY_KM, NAME_KM, "ទីផ្សារសម្រាប់ផលិតផលកសិអេកូឡូស៊ី", OPTIONS[0]["km"],
              donor_sentence(15, 6, km), km(GENDERS["woman"]), *[section(name, km) for name in SECTIONS],
@@ -303,7 +303,7 @@ async def test_a_twelve_question_survey_keeps_the_report_short(db, telegram, clo
     await seed_long_survey(db, clock, event.id, ids)
     async with db.session() as session:
         report = await eventreport.collect(session, event.id, clock.now())
-    files = feature.render(report, "en", clock.now())
+    files = document.render(report, "en", clock.now())
 
     assert page_count(files.pdf) <= 8
     extracted = pdf_text(files.pdf)
@@ -403,7 +403,7 @@ async def test_the_report_can_go_to_any_audience_through_the_picker(bot, telegra
 
 
 def due_job(bot):
-    [job] = bot.app.job_queue.get_jobs_by_name(feature.DUE_JOB)
+    [job] = bot.app.job_queue.get_jobs_by_name(automatic.DUE_JOB)
     return job
 
 
@@ -506,10 +506,10 @@ async def test_member_text_with_markup_and_control_characters_is_written_as_it_w
     await check_in(db, event.id, [member])
     async with db.session() as session:
         report = await eventreport.collect(session, event.id, clock.now())
-    files = feature.render(report, "en", clock.now())
+    files = document.render(report, "en", clock.now())
 
     texts = docx_texts(files.docx)
     assert "Seeds & <markets>" in texts and "គ្រាប់ពូជ & <ទីផ្សារ>" in texts
     assert en("{group} ({count})").format(group="Farmers <b>Union</b>", count=en.number(1)) in texts
     assert "Farmers <b>Union</b>" in pdf_text(files.pdf)
-    assert "<b>Seeds &amp; &lt;markets&gt;</b>" in feature.summary_text(report, en)
+    assert "<b>Seeds &amp; &lt;markets&gt;</b>" in screens.summary_text(report, en)

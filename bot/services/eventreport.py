@@ -154,6 +154,10 @@ def organisations(report: Report) -> list[Organisation]:
     return [Organisation(spelling[key], counts[key]) for key in sorted(counts, key=lambda k: spelling[k].casefold())]
 
 
+async def event(session: AsyncSession, event_id: int) -> Event | None:
+    return await session.get(Event, event_id)
+
+
 async def attendee_member_ids(session: AsyncSession, event_id: int) -> list[int]:
     """Members who checked in at the event (walk-ins have no chat to reach)."""
     rows = await session.scalars(select(CheckIn.member_id).where(CheckIn.event_id == event_id,
