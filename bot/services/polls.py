@@ -11,11 +11,11 @@ from enum import StrEnum
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import forms
 from bot.i18n import LANGUAGES
 from bot.models import Member, Poll, PollMessage, PollVote
 from bot.services import outbox
 from bot.services.audience import Audience
-from bot.text import clean_line
 
 OPEN, CLOSED = "open", "closed"
 KIND = "poll"
@@ -25,46 +25,15 @@ OPTION_MAX = 100
 OPTIONS_MIN, OPTIONS_MAX = 2, 12
 
 
-class InvalidPoll(ValueError):
-    """A question or options Telegram would refuse; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+def clean_question(text: str | None) -> dict[str, str]:
+    """'English', or 'English' then 'Khmer' on the next line; each 1–300 characters. Raises forms.Invalid."""
+    return forms.clean_lines_pair(text, QUESTION_MAX)
 
 
-def clean_question(text: str) -> dict[str, str]:
-    """'English', or 'English' then 'Khmer' on the next line; each 1–300 characters."""
-    lines = [clean_line(line) for line in (text or "").splitlines() if clean_line(line)]
-    if not lines:
-        raise InvalidPoll("empty")
-    if len(lines) > 2:
-        raise InvalidPoll("lines")
-    if any(len(line) > QUESTION_MAX for line in lines):
-        raise InvalidPoll("question_long")
-    return {"en": lines[0], "km": lines[-1]}
-
-
-def clean_options(text: str) -> list[dict[str, str]]:
-    """One option a line, 'English | Khmer' (the Khmer part optional): 2–12 options of 1–100 characters, no repeats."""
-    options = []
-    for line in (text or "").splitlines():
-        parts = [clean_line(p) for p in line.split("|")]
-        if not any(parts):
-            continue
-        if len(parts) > 2 or not parts[0]:
-            raise InvalidPoll("option_format")
-        en = parts[0]
-        km = parts[1] if len(parts) == 2 and parts[1] else en
-        if max(len(en), len(km)) > OPTION_MAX:
-            raise InvalidPoll("option_long")
-        options.append({"en": en, "km": km})
-    if not OPTIONS_MIN <= len(options) <= OPTIONS_MAX:
-        raise InvalidPoll("option_count")
-    for language in LANGUAGES:
-        if len({o[language].casefold() for o in options}) != len(options):
-            raise InvalidPoll("option_repeated")
-    return options
+def clean_options(text: str | None) -> list[dict[str, str]]:
+    """One option a line, 'English | Khmer' (the Khmer part optional): 2–12 options of 1–100 characters, no
+    repeats. Raises forms.Invalid."""
+    return forms.clean_options(text, OPTION_MAX, (OPTIONS_MIN, OPTIONS_MAX))
 
 
 def content(poll: Poll) -> dict[str, dict]:
@@ -152,6 +121,12 @@ async def vote(session: AsyncSession, *, telegram_poll_id: str, user_id: int, op
 
 async def get(session: AsyncSession, poll_id: int) -> Poll | None:
     return await session.get(Poll, poll_id)
+
+
+async def results_of(session: AsyncSession, poll_id: int) -> PollResults | None:
+    """The results of a poll; None if there is no such poll."""
+    poll = await get(session, poll_id)
+    return await results(session, poll) if poll is not None else None
 
 
 async def recent(session: AsyncSession, limit: int = 10) -> list[Poll]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 import handlers.surveys.callbacks as routes
 from handlers import system
@@ -42,9 +42,7 @@ def register(app: Application) -> None:
     app.add_handlers(routes.on_press(
         (routes.START, start_survey), (routes.CHANGE, change_answers), (routes.ANSWER, on_answer_button),
         (routes.EXAMPLE, send_example), (routes.CANCEL_NEW, cancel_new),
-        (routes.BUILD, build_new), (routes.BUILD_KIND, build_kind), (routes.BUILD_FINISH, build_finish)))
-    app.add_handler(CallbackQueryHandler(pick_audience, pattern=r"^svm:a:(\d{1,9}):"))
-    app.add_handlers(routes.on_press(
-        (routes.SEND, send_survey), (routes.BACK, manage_back), (routes.MANAGE, manage),
+        (routes.BUILD, build_new), (routes.BUILD_KIND, build_kind), (routes.BUILD_FINISH, build_finish),
+        (routes.AUDIENCE, pick_audience), (routes.SEND, send_survey), (routes.BACK, manage_back), (routes.MANAGE, manage),
         (routes.RESULTS, survey_results), (routes.RESULTS_PAGE, results_page), (routes.UNSENT, unsent_surveys),
         (routes.CHARTS, send_charts), (routes.EXPORT, send_export)))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from telegram.ext import CallbackQueryHandler
 
+from handlers.ui import audience_picker
 from handlers.ui.callbacks import ID, Route
 
 STEP = r"(\d{1,3})"  # a question's place in its survey, a choice's place in its question
@@ -53,6 +54,7 @@ BUILD_FINISH = Route("survey-build", "finish")
 
 # One change to a survey not yet sent (or closing a sent one); choosing an event also carries the event's id.
 MANAGE = Route("survey-admin", "", r"(aud|evs|ev|rem|cat|noclose|del|end)", ID + r"(?::(\d{1,9}))?")
+AUDIENCE = audience_picker.route("survey-admin", "a", ID)  # the survey's id, then the picker's own part
 SEND = Route("survey-admin", "send", ID)
 BACK = Route("survey-admin", "back", ID)
 
@@ -78,6 +80,7 @@ EXPORT = Route("survey-admin", "export", ID, LANGUAGE)
 
 # ---------------------------------------------------------------- quick polls
 
+POLL_AUDIENCE = audience_picker.route("poll")
 POLL_SEND = Route("poll", "send")
 POLL_CANCEL = Route("poll", "cancel")
 POLL_CLOSE = Route("poll", "close", ID)

@@ -5,6 +5,7 @@ pass sends surveys after events, reminds and closes them.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import timedelta
 
 from telegram import Update
@@ -17,13 +18,13 @@ from bot.services import drafts, surveys
 from bot.services.audience import Audience, size
 from bot.services.events import InvalidInput as InvalidMoment
 from bot.services.events import parse_moment
-from bot.text import esc
 import handlers.surveys.callbacks as routes
-from handlers.ui import drafts as draft_input
-from handlers.ui.audience_picker import parse, picker_screen
-from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
-from handlers.surveys.screens import events_screen, intro_content, reminder_content, survey_screen
+from handlers.surveys.forms import Closing
+from handlers.surveys.screens import closing_prompt, events_screen, intro_content, reminder_content, survey_screen
 from handlers.surveys.words import CLOSING
+from handlers.ui import drafts as draft_input
+from handlers.ui.audience_picker import MAIN, parse, picker_screen
+from handlers.ui.common import answer_stale, coordinator_only, reply, show
 
 
 log = logging.getLogger("sahakor.surveys")
@@ -38,42 +39,30 @@ async def manage_screen(session, survey: Survey, _: Translator) -> tuple[str, ob
     return survey_screen(survey, event, members, _)
 
 
-async def manage(update: Update, context: AppContext) -> None:
+async def _picker(session, survey_id: int, audience: Audience, _: Translator, view: str = MAIN) -> tuple[str, object]:
+    """The audience picker of a survey, with how many members the audience holds."""
+    return picker_screen(audience, _, routes.AUDIENCE, await size(session, audience), view=view,
+                         heading=_("Who should receive the survey?"), values=(survey_id,))
+
+
+@coordinator_only
+async def manage(update: Update, context: AppContext, _: Translator) -> None:
     """One management action on a survey: audience, event, reminder, discard or close; then the screen again."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
-    action, survey_id, extra = routes.manage_press(context.match)
-    query = update.callback_query
+    action, survey_id, event_id = routes.manage_press(context.match)
     async with context.unit_of_work() as session:
         survey = await surveys.get(session, survey_id)
-        result = await _apply(session, survey, action, extra, context, update.effective_user.id)
-        screen = await manage_screen(session, survey, _) if result == "screen" else None
-        sizes = await size(session, Audience.from_json(survey.audience)) if result == "picker" else None
-        events = await surveys.events_to_attach(session, context.now()) if result == "events" else None
-    if result == "stale":
+        result = await _apply(session, survey, action, event_id, context, update.effective_user.id)
+        screen = await _after(session, survey, result, context, _)
+    if screen is None:
         await answer_stale(update, _)
         return
-    await query.answer()
-    if result == "screen":
-        await show(update, *screen)
-    elif result == "picker":
-        await show(update, *picker_screen(Audience.from_json(survey.audience), _, f"svm:a:{survey_id}", sizes,
-                                          heading=_("Who should receive the survey?")))
-    elif result == "events":
-        await show(update, *events_screen(survey_id, events, _))
-    elif result == "closing":
-        await reply(update, _("Type the closing date and time as day/month/year hour:minute, for example "
-                              "20/12/2024 17:00 ({zone}).").format(zone=esc(_.zone(context.settings.tz))),
-                    keyboard([[button(_("No closing time"), routes.manage("noclose", survey_id))]]))
-    elif result == "discarded":
-        await show(update, _("The survey was discarded."))
-    elif result == "closed":
+    await update.callback_query.answer()
+    if result == "closed":
         await _reschedule(context.application)
-        await show(update, _("The survey is closed. Members can no longer answer it."))
+    await (reply if result == "closing" else show)(update, *screen)
 
 
-async def _apply(session, survey: Survey | None, action: str, extra: int | None, context: AppContext,
+async def _apply(session, survey: Survey | None, action: str, event_id: int | None, context: AppContext,
                  telegram_id: int) -> str:
     """Carries out a management action; returns what to show next ('stale' when the action no longer applies)."""
     if survey is None:
@@ -87,16 +76,16 @@ async def _apply(session, survey: Survey | None, action: str, extra: int | None,
     if action == "evs":
         return "events"
     if action == "ev":
-        return "screen" if extra and await surveys.attach_event(session, survey, extra) else "stale"
+        return "screen" if event_id and await surveys.attach_event(session, survey, event_id) else "stale"
     if action == "rem":
-        survey.reminder_minutes = surveys.next_reminder_choice(survey.reminder_minutes)
+        surveys.cycle_reminder(survey)
         return "screen"
     if action == "cat":
-        await drafts.begin(session, telegram_id, CLOSING, step="closes_at",
-                           data={"survey_id": survey.id}, now=context.now())
+        await drafts.begin(session, telegram_id, CLOSING, step="closes_at", data=asdict(Closing(survey.id)),
+                           now=context.now())
         return "closing"
     if action == "noclose":
-        survey.closes_at = None
+        surveys.set_closing(survey, None, context.now())
         await drafts.discard(session, telegram_id, CLOSING)
         return "screen"
     if action == "del":
@@ -104,11 +93,27 @@ async def _apply(session, survey: Survey | None, action: str, extra: int | None,
     return "stale"
 
 
-async def manage_back(update: Update, context: AppContext) -> None:
+async def _after(session, survey: Survey | None, result: str, context: AppContext,
+                 _: Translator) -> tuple[str, object] | None:
+    """What the coordinator sees after a management action (None when it no longer applied)."""
+    if result == "screen":
+        return await manage_screen(session, survey, _)
+    if result == "picker":
+        return await _picker(session, survey.id, Audience.from_json(survey.audience), _)
+    if result == "events":
+        return events_screen(survey.id, await surveys.events_to_attach(session, context.now()), _)
+    if result == "closing":
+        return closing_prompt(survey.id, context.settings.tz, _)
+    if result == "discarded":
+        return _("The survey was discarded."), None
+    if result == "closed":
+        return _("The survey is closed. Members can no longer answer it."), None
+    return None
+
+
+@coordinator_only
+async def manage_back(update: Update, context: AppContext, _: Translator) -> None:
     """Back from the event list to the survey's screen."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
     async with context.services.db.session() as session:
         survey = await surveys.get(session, int(context.match.group(1)))
         screen = await manage_screen(session, survey, _) if survey else None
@@ -119,46 +124,37 @@ async def manage_back(update: Update, context: AppContext) -> None:
     await show(update, *screen)
 
 
-async def pick_audience(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def pick_audience(update: Update, context: AppContext, _: Translator) -> None:
     """A press on the audience picker: toggles a segment, or (Done) sets it and returns to the survey."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
     survey_id = int(context.match.group(1))
-    prefix = f"svm:a:{survey_id}"
     async with context.unit_of_work() as session:
         survey = await surveys.get(session, survey_id)
-        choice = None
+        choice = screen = None
         if survey is not None and survey.status == surveys.DRAFT:
-            choice = parse(prefix, update.callback_query.data, Audience.from_json(survey.audience))
+            choice = parse(routes.AUDIENCE, update.callback_query.data, Audience.from_json(survey.audience))
         if choice is not None:
             surveys.set_audience(survey, choice.audience)
-            sizes = await size(session, choice.audience)
-            screen = await manage_screen(session, survey, _) if choice.done else None
-    if choice is None:
+            screen = await (manage_screen(session, survey, _) if choice.done
+                            else _picker(session, survey_id, choice.audience, _, choice.view))
+    if screen is None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    if choice.done:
-        await show(update, *screen)
-    else:
-        await show(update, *picker_screen(choice.audience, _, prefix, sizes, view=choice.view,
-                                          heading=_("Who should receive the survey?")))
+    await show(update, *screen)
 
 
 @draft_input.on_input(CLOSING)
-async def take_closing(update: Update, context: AppContext, draft: Draft) -> None:
+@coordinator_only
+async def take_closing(update: Update, context: AppContext, _: Translator, draft: Draft) -> None:
     """Sets the survey's closing time from a typed date and time."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
     try:
         moment = parse_moment(update.message.text or "", surveys.LOCAL_ZONE)
     except InvalidMoment:
         await reply(update, _("Please type the date and time as day/month/year hour:minute, for example 20/12/2024 17:00."))
         return
     async with context.unit_of_work() as session:
-        survey = await surveys.get(session, int(draft.data.get("survey_id", 0)))
+        survey = await surveys.get(session, drafts.read(draft, Closing).survey_id)
         await drafts.discard(session, update.effective_user.id, CLOSING)
         if survey is None or survey.status != surveys.DRAFT:
             screen = None
@@ -177,14 +173,11 @@ async def take_closing(update: Update, context: AppContext, draft: Draft) -> Non
         await reply(update, *screen)
 
 
-async def send_survey(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def send_survey(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the survey now through the outbox, or schedules it for the end of its event."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
-    survey_id = int(context.match.group(1))
     async with context.unit_of_work() as session:
-        survey = await surveys.get(session, survey_id)
+        survey = await surveys.get(session, int(context.match.group(1)))
         outcome = None
         if survey is not None:
             outcome = await surveys.send(session, survey, now=context.now(), content=intro_content,

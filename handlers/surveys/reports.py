@@ -8,16 +8,18 @@ from datetime import datetime
 
 from bot import charts, xlsform
 from bot.i18n import Translator
-from bot.models import Survey
-from bot.services import surveys
+from bot.models import Poll, Survey
+from bot.services import polls, surveys
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
-from handlers.ui.callbacks import Route
-from handlers.ui.common import button
+import handlers.surveys.callbacks as routes
 from handlers.surveys.words import MESSAGE_LIMIT, STATUS_WORDS, choice_label, packed, short_label, survey_title, text_in
-
+from handlers.ui.callbacks import Route
+from handlers.ui.common import button, keyboard
 
 RESULTS_PAGE = 8
+
+
 def listed_label(item, _: Translator) -> str:
     """A survey or a poll, and the day it went out (two surveys may well have the same title)."""
     if isinstance(item, Survey):
@@ -194,3 +196,60 @@ def _export_cells(question: dict, answer, language: str, bot_username: str, voic
         cells.append(f"https://t.me/{bot_username}?start=sv_voice_{answer.id}" if answer is not None
                      and answer.voice_file_id else None)
     return cells
+
+
+# ---------------------------------------------------------------- quick polls
+
+
+def poll_question(poll: Poll, language: str) -> str:
+    return poll.question_km if language == "km" else poll.question_en
+
+
+def poll_results_text(outcome: polls.PollResults, _: Translator) -> str:
+    """Votes per option with percentages, the response rate, and the breakdown by gender and stakeholder type."""
+    poll = outcome.poll
+    status = _("Open") if poll.status == polls.OPEN else _("Closed")
+    rate = _.percent(outcome.rate) if outcome.rate is not None else "—"
+    lines = [f"📊 <b>{esc(poll_question(poll, _.language))}</b>", _("Status: {status}").format(status=status),
+             _("Sent to {sent} · {voters} answered ({rate})").format(
+                 sent=_.number(outcome.sent), voters=_.number(outcome.voters), rate=rate), ""]
+    for index, option in enumerate(poll.options):
+        count = outcome.counts[index]
+        lines.append(f"• {esc(option[_.language])} — {_.number(count)} ({_percent(_, count, outcome.voters)})")
+    for kind, groups, voters, heading in (
+            ("gender", outcome.by_gender, outcome.voters_by_gender, _("By gender")),
+            ("stakeholder", outcome.by_stakeholder, outcome.voters_by_stakeholder, _("By stakeholder type"))):
+        if not groups:
+            continue
+        lines += ["", f"<i>{heading}</i>"]
+        for key, counts in sorted(groups.items(), key=lambda kv: -voters[kv[0]]):
+            parts = " · ".join(f"{esc(poll.options[i][_.language])} {_.number(counts[i])}"
+                               for i in range(len(poll.options)) if counts[i])
+            lines.append(f"{esc(_breakdown_label(kind, key, _))} ({_.number(voters[key])}): {parts}")
+    return "\n".join(lines)
+
+
+def poll_results_screen(outcome: polls.PollResults, _: Translator) -> tuple[str, object]:
+    """The results with buttons for the chart and, while the poll is open, for closing it."""
+    poll = outcome.poll
+    rows = [[button("📊 " + _("Chart"), routes.POLL_CHART.data(poll.id))]]
+    if poll.status == polls.OPEN:
+        rows.append([button("🔒 " + _("Close the poll"), routes.POLL_CLOSE.data(poll.id))])
+    return poll_results_text(outcome, _), keyboard(rows)
+
+
+def poll_chart(outcome: polls.PollResults, _: Translator) -> bytes:
+    """A bar chart of the votes: all answers, then women and men."""
+    poll = outcome.poll
+
+    def bars(counts, total) -> list[charts.Bar]:
+        return [charts.Bar(option[_.language], counts[i], f"{_.number(counts[i])} ({_percent(_, counts[i], total)})")
+                for i, option in enumerate(poll.options)]
+
+    panels = [(_("All answers ({count})").format(count=_.number(outcome.voters)), bars(outcome.counts, outcome.voters))]
+    for gender in ("woman", "man"):
+        if outcome.voters_by_gender[gender]:
+            panels.append((_("{group} ({count})").format(group=_(GENDERS[gender]),
+                                                         count=_.number(outcome.voters_by_gender[gender])),
+                           bars(outcome.by_gender[gender], outcome.voters_by_gender[gender])))
+    return charts.bar_chart(title=poll_question(poll, _.language), subtitle=_("Quick poll"), panels=panels)

@@ -12,7 +12,7 @@ from bot.event_text import title as event_title
 from bot.event_text import when as event_when
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.models import Event, Survey
-from bot.services import surveys
+from bot.services import polls, surveys
 from bot.services.audience import Audience
 from bot.services.surveys import Status, Step
 from bot.text import esc
@@ -308,6 +308,13 @@ def events_screen(survey_id: int, events, _: Translator) -> tuple[str, object]:
              "when the event ends. Which event?"), keyboard(rows)
 
 
+def closing_prompt(survey_id: int, zone, _: Translator) -> tuple[str, object]:
+    """Asks for the survey's closing time (in the configured time zone), or none."""
+    return _("Type the closing date and time as day/month/year hour:minute, for example "
+             "20/12/2024 17:00 ({zone}).").format(zone=esc(_.zone(zone))), keyboard(
+        [[button(_("No closing time"), routes.manage("noclose", survey_id))]])
+
+
 def survey_screen(survey: Survey, event: Event | None, members: int, _: Translator) -> tuple[str, object]:
     """The survey as the coordinator sees it: who gets it (its event, or its audience of `members`), when it
     closes, the reminder, and what to do next."""
@@ -339,3 +346,37 @@ def survey_screen(survey: Survey, event: Event | None, members: int, _: Translat
     elif survey.status in (surveys.OPEN, surveys.SCHEDULED):
         rows = [[button("📊 " + _("Results"), routes.RESULTS.data(sid)), button("🔒 " + _("Close the survey"), routes.manage("end", sid))]]
     return "\n".join(lines), keyboard(rows)
+
+
+# ---------------------------------------------------------------- quick polls
+
+
+def _poll_cancel_row(_: Translator) -> list:
+    return [button(_("Cancel"), routes.POLL_CANCEL.data())]
+
+
+def ask_question(_: Translator) -> tuple[str, object]:
+    text = _("Type the poll question: English on the first line, Khmer on the second (optional). "
+             "At most {limit} characters each.").format(limit=_.number(polls.QUESTION_MAX))
+    return text, keyboard([_poll_cancel_row(_)])
+
+
+def ask_options(_: Translator) -> tuple[str, object]:
+    text = _("Type the options, one per line, as: English | Khmer (the Khmer part is optional). "
+             "Between {low} and {high} options of at most {limit} characters.").format(
+        low=_.number(polls.OPTIONS_MIN), high=_.number(polls.OPTIONS_MAX), limit=_.number(polls.OPTION_MAX))
+    return text, keyboard([_poll_cancel_row(_)])
+
+
+def poll_preview(question: dict, options: list, audience: Audience, members: int,
+                 _: Translator) -> tuple[str, object]:
+    """The poll in both languages and who gets it, with Send and Cancel."""
+    lines = []
+    for language in ("en", "km"):
+        lines.append(f"📊 <b>{esc(question[language])}</b>")
+        lines += [f"• {esc(option[language])}" for option in options]
+        lines.append("")
+    lines.append("👥 " + esc(describe(audience, _)) + " · " + _.ngettext(
+        "{count} member", "{count} members", members).format(count=_.number(members)))
+    return "\n".join(lines), keyboard([[button("📤 " + _("Send the poll"), routes.POLL_SEND.data())],
+                                       _poll_cancel_row(_)])

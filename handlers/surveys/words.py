@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from bot import xlsform
+from bot import forms, xlsform
 from bot.i18n import N_, Translator
 from bot.models import Survey
 from bot.services import surveys
@@ -152,6 +152,8 @@ STATUS_WORDS = {
     surveys.CLOSED: N_("Closed"),
 }
 BUILDER_KINDS = {"select_one": N_("🔘 Choices"), "rating": N_("⭐ Rating 1–5"), "text": N_("✍️ Free text")}
+# Why a title, question or options typed as lines (bot.forms) were refused: in the survey builder, and in
+# a quick poll, whose limits are Telegram's.
 BUILDER_INVALID = {
     "empty": N_("That was empty. Please type some text."),
     "lines": N_("Please write at most two lines: English, then Khmer."),
@@ -161,6 +163,18 @@ BUILDER_INVALID = {
     "option_count": N_("Please give between {low} and {high} options."),
     "option_repeated": N_("Two options are the same. Please make each one different."),
 }
+POLL_INVALID = {
+    **BUILDER_INVALID,
+    "too_long": N_("The question is too long: Telegram allows at most {limit} characters."),
+    "option_long": N_("An option is too long: Telegram allows at most {limit} characters."),
+    "option_count": N_("A poll needs between {low} and {high} options."),
+}
+
+
+def refusal(words: dict[str, str], error: forms.Invalid, options: tuple[int, int], _: Translator) -> str:
+    """Why typed lines were refused, in the coordinator's language (`options`: how few and how many)."""
+    low, high = options
+    return _(words[error.reason]).format(limit=_.number(error.limit or 0), low=_.number(low), high=_.number(high))
 
 
 def text_in(texts: dict | None, language: str) -> str:

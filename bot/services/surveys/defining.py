@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import config, xlsform
+from bot import config, forms, xlsform
 from bot.models import Event, Poll, Survey
 from bot.services.audience import Audience
-from bot.text import clean_line
 
 
 DRAFT, SCHEDULED, OPEN, CLOSED = "draft", "scheduled", "open", "closed"
@@ -32,14 +31,8 @@ TITLE_MAX = 200
 ContentBuilder = Callable[[Survey], dict[str, dict]]
 
 
-class InvalidInput(ValueError):
-    """Typed input that does not fit; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
+# Typed input that does not fit; `reason` is a short code (and `limit` the bound broken, if any).
+InvalidInput = forms.Invalid
 
 
 async def create(session: AsyncSession, *, title: dict[str, str], questions: list[dict], source: str,
@@ -88,39 +81,15 @@ async def count_unsent(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Survey).where(Survey.status == DRAFT)) or 0
 
 
-def clean_title(text: str) -> dict[str, str]:
-    """'English' or 'English' then 'Khmer' on the next line."""
-    lines = [clean_line(line) for line in (text or "").splitlines() if clean_line(line)]
-    if not lines:
-        raise InvalidInput("empty")
-    if len(lines) > 2:
-        raise InvalidInput("lines")
-    if any(len(line) > TITLE_MAX for line in lines):
-        raise InvalidInput("too_long")
-    return {"en": lines[0], "km": lines[-1]}
+def clean_title(text: str | None) -> dict[str, str]:
+    """A title, question or label: 'English', or 'English' then 'Khmer' on the next line. Raises InvalidInput."""
+    return forms.clean_lines_pair(text, TITLE_MAX)
 
 
-def clean_options(text: str) -> list[dict[str, str]]:
-    """One option a line, 'English | Khmer' (the Khmer part optional): two to twelve, none repeated."""
-    options = []
-    for line in (text or "").splitlines():
-        parts = [clean_line(p) for p in line.split("|")]
-        if not any(parts):
-            continue
-        if len(parts) > 2 or not parts[0]:
-            raise InvalidInput("option_format")
-        en = parts[0]
-        km = parts[1] if len(parts) == 2 and parts[1] else en
-        if max(len(en), len(km)) > xlsform.MAX_CHOICE_LABEL:
-            raise InvalidInput("option_long")
-        options.append({"en": en, "km": km})
-    low, high = BUILDER_OPTIONS
-    if not low <= len(options) <= high:
-        raise InvalidInput("option_count")
-    for language in ("en", "km"):
-        if len({o[language].casefold() for o in options}) != len(options):
-            raise InvalidInput("option_repeated")
-    return options
+def clean_options(text: str | None) -> list[dict[str, str]]:
+    """One option a line, 'English | Khmer' (the Khmer part optional): two to twelve, none repeated. Raises
+    InvalidInput."""
+    return forms.clean_options(text, xlsform.MAX_CHOICE_LABEL, BUILDER_OPTIONS)
 
 
 def built_question(index: int, kind: str, label: dict[str, str], options: list[dict] | None = None) -> dict:
@@ -167,7 +136,8 @@ def set_closing(survey: Survey, closes_at: datetime | None, now: datetime) -> No
     survey.closes_at = closes_at
 
 
-def next_reminder_choice(minutes: int | None) -> int | None:
-    """The reminder delays cycle: none, 6 hours, 1, 2, 3 days."""
+def cycle_reminder(survey: Survey) -> None:
+    """The survey's reminder moves to the next delay; they cycle: none, 6 hours, 1, 2, 3 days."""
+    minutes = survey.reminder_minutes
     index = REMINDER_CHOICES.index(minutes) if minutes in REMINDER_CHOICES else 0
-    return REMINDER_CHOICES[(index + 1) % len(REMINDER_CHOICES)]
+    survey.reminder_minutes = REMINDER_CHOICES[(index + 1) % len(REMINDER_CHOICES)]
