@@ -52,7 +52,7 @@ from bot.xlsform.questions import META_TYPES, rating_values
 __all__ = [
     "CHOICE_TYPES", "MAX_ALERT", "MAX_CELL", "MAX_CHOICES", "MAX_CHOICE_LABEL", "MAX_COLUMNS", "MAX_FILE_BYTES",
     "MAX_HINT", "MAX_LABEL", "MAX_PER_ROW", "MAX_QUESTIONS", "MAX_RATING_BUTTONS", "META_TYPES", "QUESTION_TYPES",
-    "TYPED", "EXTENSIONS", "Form", "InvalidForm", "Problem", "appearance_names", "check_logic", "parse",
+    "TYPED", "EXTENSIONS", "Form", "InvalidForm", "Problem", "appearance_names", "check_logic", "parse", "problem",
     "rating_values",
 ]
 

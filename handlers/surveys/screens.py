@@ -17,8 +17,7 @@ from bot.services.audience import Audience
 from bot.services.surveys import Status, Step
 from bot.text import esc
 import handlers.surveys.callbacks as routes
-from handlers.ui.audience_picker import describe
-from handlers.ui.common import button, keyboard
+from handlers.surveys.forms import Builder
 from handlers.surveys.words import (
     BUILDER_KINDS,
     INVALID,
@@ -27,11 +26,15 @@ from handlers.surveys.words import (
     TYPED,
     answer_text,
     closing_line,
+    packed,
+    problem_line,
     rating_text,
     survey_title,
     text_in,
     type_help,
 )
+from handlers.ui.audience_picker import describe
+from handlers.ui.common import button, keyboard
 
 
 def intro_text(survey: Survey, _: Translator) -> str:
@@ -276,9 +279,26 @@ def upload_prompt(_: Translator) -> tuple[str, object]:
                            [button(_("Cancel"), routes.CANCEL_NEW.data())]])
 
 
-def builder_screen(data: dict, _: Translator) -> tuple[str, object]:
-    questions = data.get("questions", [])
-    lines = [f"📋 <b>{esc(text_in(data.get('title'), _.language))}</b>", ""]
+def form_read_messages(form: xlsform.Form, _: Translator) -> list[str]:
+    """An uploaded form was read: how many questions it asks, and what the coordinator may want to check."""
+    head = "✅ " + _("The form was read. Questions to answer: {count}.").format(
+        count=_.number(surveys.asked_count(form.questions)))
+    notes = [problem_line(w, _) for w in form.warnings]
+    return packed([head, "", *notes] if notes else [head])
+
+
+def ask_builder_text(step: str, _: Translator) -> tuple[str, object]:
+    """What to type next for a survey built in the chat: its title, a question, or a question's options."""
+    if step == "options":
+        text = _("Type the options, one per line, as: English | Khmer (the Khmer part is optional).")
+    else:
+        text = (_("Type the survey's title:") if step == "title" else _("Type the question:")) + " " + two_lines(_)
+    return text, keyboard([[button(_("Cancel"), routes.CANCEL_NEW.data())]])
+
+
+def builder_screen(answers: Builder, _: Translator) -> tuple[str, object]:
+    questions = answers.questions
+    lines = [f"📋 <b>{esc(text_in(answers.title, _.language))}</b>", ""]
     if questions:
         lines.append(_("Questions so far:"))
         lines += [f"{_.number(i + 1)}. {esc(text_in(q['label'], _.language))}" for i, q in enumerate(questions)]
