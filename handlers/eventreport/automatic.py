@@ -21,8 +21,8 @@ from bot.i18n import Translator, translator
 from bot.services import drafts, eventreport, members
 from bot.services.eventreport import EventReport
 from handlers import system
-from handlers.eventreport import screens
-from handlers.eventreport import sending
+import handlers.eventreport.screens as screens
+import handlers.eventreport.sending as sending
 from handlers.eventreport.document import Files, render
 
 log = logging.getLogger("sahakor.eventreport")

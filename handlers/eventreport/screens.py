@@ -11,7 +11,7 @@ from bot.models import Event
 from bot.services import briefs
 from bot.services.eventreport import EventReport
 from bot.text import esc
-from handlers.eventreport import callbacks as cb
+import handlers.eventreport.callbacks as cb
 from handlers.eventreport.document import TITLE, languages_from
 from handlers.eventreport.forms import ReportBrief
 from handlers.ui.common import button, keyboard

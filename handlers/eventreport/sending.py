@@ -15,8 +15,8 @@ from bot.context import AppContext
 from bot.i18n import Translator
 from bot.services import attendance, briefs, drafts, eventreport
 from bot.services.audience import Audience
-from handlers.eventreport import callbacks as cb
-from handlers.eventreport import screens
+import handlers.eventreport.callbacks as cb
+import handlers.eventreport.screens as screens
 from handlers.eventreport.document import Files, render
 from handlers.eventreport.forms import ReportBrief
 from handlers.ui import composer

@@ -16,8 +16,8 @@ from bot.models import Draft
 from bot.services import briefs, drafts
 from bot.services.audience import Audience
 from bot.services.briefs import BriefForm, InvalidBrief
-from handlers.outreach import callbacks as cb
-from handlers.outreach import screens
+import handlers.outreach.callbacks as cb
+import handlers.outreach.screens as screens
 from handlers.ui import drafts as draft_input
 from handlers.ui import schedule
 from handlers.ui.bilingual import invalid_text

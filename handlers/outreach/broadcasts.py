@@ -17,8 +17,8 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.models import Draft
 from bot.services import broadcasts, drafts
 from bot.services.audience import Audience
-from handlers.outreach import callbacks as cb
-from handlers.outreach import screens
+import handlers.outreach.callbacks as cb
+import handlers.outreach.screens as screens
 from handlers.outreach.forms import BroadcastForm
 from handlers.ui import drafts as draft_input
 from handlers.ui import schedule

@@ -16,8 +16,8 @@ from bot.models import Draft, Member
 from bot.services import briefs, coordinators, drafts, members
 from bot.services.briefs import InvalidBrief, form_of
 from bot.text import esc
-from handlers.outreach import callbacks as cb
-from handlers.outreach import screens
+import handlers.outreach.callbacks as cb
+import handlers.outreach.screens as screens
 from handlers.outreach.forms import QuestionForm
 from handlers.ui import drafts as draft_input
 from handlers.ui.bilingual import invalid_text

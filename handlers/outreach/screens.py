@@ -12,7 +12,7 @@ from bot.services import outbox
 from bot.services.briefs import BriefForm, Question, form_of
 from bot.services.outbox import Progress
 from bot.text import esc
-from handlers.outreach import callbacks as cb
+import handlers.outreach.callbacks as cb
 from handlers.outreach.forms import BroadcastForm
 from handlers.ui.common import button, keyboard
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 import handlers.registration.answers as answers
+import handlers.registration.callbacks as cb
 import handlers.registration.fallbacks as fallbacks
 import handlers.registration.steps as steps
-from handlers.registration.screens import FIELD_LABELS, consent_screen, field_text, help_text
+from handlers.registration.screens import consent_screen, help_text
+from handlers.ui.fields import FIELD_LABELS, field_text
 
 # Other features and the tests use these few screens.
 __all__ = ["FIELD_LABELS", "consent_screen", "field_text", "help_text", "register", "register_fallbacks"]
@@ -22,14 +24,11 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", steps.start, filters=private))
     app.add_handler(CommandHandler("language", steps.language_menu, filters=private))
-    app.add_handler(CallbackQueryHandler(steps.language_menu, pattern=r"^lang:menu$"))
-    app.add_handler(CallbackQueryHandler(steps.choose_language, pattern=r"^lang:(km|en)$"))
-    app.add_handler(CallbackQueryHandler(steps.consent, pattern=r"^reg:consent:(yes|no)$"))
-    app.add_handler(CallbackQueryHandler(answers.on_button_answer, pattern=r"^reg:(gender|stake|prov|org|name):(\w{1,20})$"))
-    app.add_handler(CallbackQueryHandler(steps.province_page, pattern=r"^reg:provpage:(\d{1,2})$"))
-    app.add_handler(CallbackQueryHandler(steps.edit_field, pattern=r"^reg:edit:(name|gender|stakeholder|organisation|province|phone)$"))
-    app.add_handler(CallbackQueryHandler(answers.keep_field, pattern=r"^reg:keep$"))
-    app.add_handler(CallbackQueryHandler(steps.confirm, pattern=r"^reg:confirm$"))
+    for handler, route in ((steps.language_menu, cb.LANGUAGE_MENU), (steps.choose_language, cb.LANGUAGE),
+                           (steps.consent, cb.CONSENT), (answers.on_button_answer, cb.ANSWER),
+                           (steps.province_page, cb.PROVINCE_PAGE), (steps.edit_field, cb.EDIT),
+                           (answers.keep_field, cb.KEEP), (steps.confirm, cb.CONFIRM)):
+        app.add_handler(CallbackQueryHandler(handler, pattern=route.pattern))
     app.add_handler(MessageHandler(private & filters.CONTACT, answers.on_contact))
 
 

@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import AppContext
 from bot.i18n import translator
 from bot.services import members
+import handlers.registration.callbacks as cb
 from handlers.ui.common import answer_stale, is_coordinator, load_member, reply, show, tr
 from handlers.registration.flow import show_current
 from handlers.registration.screens import delete_screen, help_text, language_screen, profile_screen
@@ -87,5 +88,5 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("help", show_help, filters=private))
     app.add_handler(CommandHandler("stop", stop, filters=private))
     app.add_handler(CommandHandler("delete", ask_delete, filters=private))
-    app.add_handler(CallbackQueryHandler(ask_delete, pattern=r"^me:delete$"))
-    app.add_handler(CallbackQueryHandler(confirm_delete, pattern=r"^me:delete:(yes|no)$"))
+    app.add_handler(CallbackQueryHandler(ask_delete, pattern=cb.DELETE.pattern))
+    app.add_handler(CallbackQueryHandler(confirm_delete, pattern=cb.DELETE_ANSWER.pattern))

@@ -9,7 +9,6 @@ from bot import config
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Member
 from bot.services import members
-from bot.text import esc
 from bot.vocab import (
     ABROAD,
     ABROAD_LABEL,
@@ -21,19 +20,13 @@ from bot.vocab import (
     Step,
     province_label,
 )
+import handlers.registration.callbacks as cb
 from handlers.ui.common import button, keyboard, pairs
+from handlers.ui.fields import FIELD_LABELS, field_value
 
 PROVINCES_PER_PAGE = 10
 # Members see dates in the configured TIMEZONE; events carry their own zone.
 DEFAULT_ZONE = config.LOCAL_ZONE
-FIELD_LABELS = {
-    Step.NAME: N_("Name"),
-    Step.GENDER: N_("Gender"),
-    Step.STAKEHOLDER: N_("Stakeholder type"),
-    Step.ORGANISATION: N_("Organisation"),
-    Step.PROVINCE: N_("Province"),
-    Step.PHONE: N_("Phone"),
-}
 
 
 GREETING = N_("Welcome to Sahakor, the network's assistant. Please choose your language.")
@@ -42,7 +35,7 @@ GREETING = N_("Welcome to Sahakor, the network's assistant. Please choose your l
 def language_screen() -> tuple[str, object]:
     """The first screen, in both languages, since we don't know the member's yet."""
     text = "\n\n".join(translator(code)(GREETING) for code in LANGUAGES)
-    return text, keyboard([[button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGUAGES]])
+    return text, keyboard([[button(LANGUAGE_NAMES[code], cb.LANGUAGE.data(code)) for code in LANGUAGES]])
 
 
 def consent_screen(_: Translator) -> tuple[str, object]:
@@ -54,17 +47,17 @@ def consent_screen(_: Translator) -> tuple[str, object]:
         "You can see and correct them at any time with /profile, and delete them with /delete.\n\n"
         "Do you agree?"
     )
-    return text, keyboard([[button(_("Yes, I agree"), "reg:consent:yes"), button(_("No, thanks"), "reg:consent:no")]])
+    return text, keyboard([[button(_("Yes, I agree"), cb.CONSENT.data("yes")), button(_("No, thanks"), cb.CONSENT.data("no"))]])
 
 
 def _keep_row(member: Member, _: Translator) -> list:
-    return [button(_("Keep as it is"), "reg:keep")] if member.editing else []
+    return [button(_("Keep as it is"), cb.KEEP.data())] if member.editing else []
 
 
 def name_screen(member: Member, _: Translator, suggestion: str | None) -> tuple[str, object]:
     if suggestion:
         text = _("What is your name? Type it, or press the button to use the name on your Telegram profile.")
-        rows = [[button(_("Use “{name}”").format(name=suggestion), "reg:name:profile")]]
+        rows = [[button(_("Use “{name}”").format(name=suggestion), cb.ANSWER.data("name", "profile"))]]
     else:
         text = _("What is your name? Please type it.")
         rows = []
@@ -73,20 +66,20 @@ def name_screen(member: Member, _: Translator, suggestion: str | None) -> tuple[
 
 def gender_screen(member: Member, _: Translator) -> tuple[str, object]:
     text = _("What is your gender? Coordinators only use it for counts, such as “41 attendees including 10 women”.")
-    return text, keyboard([*pairs([button(_(label), f"reg:gender:{code}") for code, label in GENDERS.items()]),
+    return text, keyboard([*pairs([button(_(label), cb.ANSWER.data("gender", code)) for code, label in GENDERS.items()]),
                            _keep_row(member, _)])
 
 
 def stakeholder_screen(member: Member, _: Translator) -> tuple[str, object]:
     text = _("Which of these describes you best?")
-    rows = [[button(_(label), f"reg:stake:{code}")] for code, label in STAKEHOLDERS.items()]
+    rows = [[button(_(label), cb.ANSWER.data("stake", code))] for code, label in STAKEHOLDERS.items()]
     return text, keyboard([*rows, _keep_row(member, _)])
 
 
 def organisation_screen(member: Member, _: Translator) -> tuple[str, object]:
     text = _("Which organisation, farmer group or cooperative are you part of? Type its name, or skip.")
     skip = _("Remove my organisation") if member.editing else _("Skip")
-    return text, keyboard([[button(skip, "reg:org:skip")], _keep_row(member, _)])
+    return text, keyboard([[button(skip, cb.ANSWER.data("org", "skip"))], _keep_row(member, _)])
 
 
 def province_screen(member: Member, _: Translator, page: int = 0) -> tuple[str, object]:
@@ -94,14 +87,14 @@ def province_screen(member: Member, _: Translator, page: int = 0) -> tuple[str, 
     pages = max(1, -(-len(codes) // PROVINCES_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = codes[page * PROVINCES_PER_PAGE:(page + 1) * PROVINCES_PER_PAGE]
-    rows = pairs([button(province_label(code, _.language, _), f"reg:prov:{code}") for code in shown])
+    rows = pairs([button(province_label(code, _.language, _), cb.ANSWER.data("prov", code)) for code in shown])
     nav = []
     if page > 0:
-        nav.append(button("◀ " + _("Previous"), f"reg:provpage:{page - 1}"))
+        nav.append(button("◀ " + _("Previous"), cb.PROVINCE_PAGE.data(page - 1)))
     if page < pages - 1:
-        nav.append(button(_("More") + " ▶", f"reg:provpage:{page + 1}"))
+        nav.append(button(_("More") + " ▶", cb.PROVINCE_PAGE.data(page + 1)))
     rows.append(nav)
-    rows.append([button(_(ABROAD_LABEL), f"reg:prov:{ABROAD}")])
+    rows.append([button(_(ABROAD_LABEL), cb.ANSWER.data("prov", ABROAD))])
     text = _("Which province do you live or work in? Choose below or type its name. (Page {page} of {pages})").format(
         page=_.number(page + 1), pages=_.number(pages))
     return text, keyboard([*rows, _keep_row(member, _)])
@@ -122,22 +115,6 @@ def phone_screen(member: Member, _: Translator) -> tuple[str, object]:
     return text, ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True, is_persistent=False)
 
 
-def field_text(member: Member, step: Step, _: Translator) -> str:
-    """One profile field as the member reads it (plain text, empty when not given)."""
-    if step == Step.GENDER:
-        return _(GENDERS[member.gender]) if member.gender in GENDERS else ""
-    if step == Step.STAKEHOLDER:
-        return _(STAKEHOLDERS[member.stakeholder]) if member.stakeholder in STAKEHOLDERS else ""
-    if step == Step.PROVINCE:
-        return province_label(member.province, _.language, _)
-    return getattr(member, step.value) or ""
-
-
-def field_value(member: Member, step: Step, _: Translator) -> str:
-    """One profile field escaped for an HTML message; a dash when empty."""
-    return esc(field_text(member, step, _)) or "—"
-
-
 def profile_lines(member: Member, _: Translator) -> str:
     lines = [f"<b>{_(FIELD_LABELS[step])}:</b> {field_value(member, step, _)}" for step in PROFILE_STEPS]
     lines.append(f"<b>{_('Language')}:</b> {LANGUAGE_NAMES[member.language]}")
@@ -145,13 +122,13 @@ def profile_lines(member: Member, _: Translator) -> str:
 
 
 def edit_buttons(_: Translator) -> list[list]:
-    return pairs([button("✏️ " + _(FIELD_LABELS[step]), f"reg:edit:{step.value}") for step in PROFILE_STEPS])
+    return pairs([button("✏️ " + _(FIELD_LABELS[step]), cb.EDIT.data(step.value)) for step in PROFILE_STEPS])
 
 
 def summary_screen(member: Member, _: Translator) -> tuple[str, object]:
     text = _("Please check your details:") + "\n\n" + profile_lines(member, _) + "\n\n" + _(
         "Tap a field to correct it, or confirm.")
-    return text, keyboard([*edit_buttons(_), [button("✅ " + _("Confirm"), "reg:confirm")]])
+    return text, keyboard([*edit_buttons(_), [button("✅ " + _("Confirm"), cb.CONFIRM.data())]])
 
 
 def profile_screen(member: Member, _: Translator) -> tuple[str, object]:
@@ -159,7 +136,8 @@ def profile_screen(member: Member, _: Translator) -> tuple[str, object]:
         "You have paused announcements. Send /start to receive them again.")
     since = _("Member since {date}.").format(date=_.date(member.registered_at, DEFAULT_ZONE)) if member.registered_at else ""
     text = _("<b>Your profile</b>") + "\n\n" + profile_lines(member, _) + "\n\n" + "\n".join(filter(None, [since, status]))
-    rows = [*edit_buttons(_), [button("🌐 " + _("Language"), "lang:menu"), button("🗑 " + _("Delete my data"), "me:delete")]]
+    rows = [*edit_buttons(_), [button("🌐 " + _("Language"), cb.LANGUAGE_MENU.data()),
+             button("🗑 " + _("Delete my data"), cb.DELETE.data())]]
     return text, keyboard(rows)
 
 
@@ -167,7 +145,8 @@ def delete_screen(_: Translator) -> tuple[str, object]:
     """The question before a member's data is deleted for good."""
     text = _("Delete all your data? Your name, gender, stakeholder type, organisation, province and phone "
              "number will be removed, and you will no longer be a member. This cannot be undone.")
-    return text, keyboard([[button(_("Yes, delete my data"), "me:delete:yes"), button(_("No, keep it"), "me:delete:no")]])
+    return text, keyboard([[button(_("Yes, delete my data"), cb.DELETE_ANSWER.data("yes")),
+                           button(_("No, keep it"), cb.DELETE_ANSWER.data("no"))]])
 
 
 def help_text(_: Translator, *, coordinator: bool = False) -> str:
@@ -208,6 +187,17 @@ def help_text(_: Translator, *, coordinator: bool = False) -> str:
     return "\n".join(lines)
 
 
+# The screens that need no more than the member (the province list opens at its first page).
+_SCREENS = {
+    Step.GENDER: gender_screen,
+    Step.STAKEHOLDER: stakeholder_screen,
+    Step.ORGANISATION: organisation_screen,
+    Step.PROVINCE: province_screen,
+    Step.PHONE: phone_screen,
+    Step.SUMMARY: summary_screen,
+}
+
+
 def question_screen(member: Member, _: Translator, suggestion: str | None = None) -> tuple[str, object]:
     """The screen for the question the member is on; `suggestion` is the name offered on the name question."""
     step = Step(member.step) if member.step else None
@@ -217,19 +207,7 @@ def question_screen(member: Member, _: Translator, suggestion: str | None = None
         return consent_screen(_)
     if step == Step.NAME:
         return name_screen(member, _, suggestion)
-    if step == Step.GENDER:
-        return gender_screen(member, _)
-    if step == Step.STAKEHOLDER:
-        return stakeholder_screen(member, _)
-    if step == Step.ORGANISATION:
-        return organisation_screen(member, _)
-    if step == Step.PROVINCE:
-        return province_screen(member, _)
-    if step == Step.PHONE:
-        return phone_screen(member, _)
-    if step == Step.SUMMARY:
-        return summary_screen(member, _)
-    return profile_screen(member, _)
+    return _SCREENS.get(step, profile_screen)(member, _)
 
 
 INVALID_REASONS = {
