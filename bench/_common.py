@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakebot import FakeTelegram, FakeUser, Msg
+from bot.fakeapi import FakeTelegram, FakeUser, Msg
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

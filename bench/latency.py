@@ -42,7 +42,7 @@ from bench._common import (  # noqa: E402
     percentile,
     run_main,
 )
-from tests.fakebot import FakeUser  # noqa: E402
+from bot.fakeapi import FakeUser  # noqa: E402
 
 TARGET_P95 = 1.0  # seconds, in the scenario at Telegram's limit
 FIRST_ACTIVE_ID = 790_001

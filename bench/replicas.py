@@ -28,7 +28,7 @@ from bot.clock import Clock  # noqa: E402
 from bot.db import Database, migrate  # noqa: E402
 from bot.models import InboxUpdate, OutboxMessage, Reminder  # noqa: E402
 from tests.conftest import _pg_admin  # noqa: E402
-from tests.fakebot.server import FakeTelegram  # noqa: E402
+from bot.fakeapi import FakeTelegram  # noqa: E402
 from tests.test_delivery import create_delivery, seed_members  # noqa: E402
 from tests.test_durability import event_with_a_reminder  # noqa: E402
 from tests.test_replicas import Replicas  # noqa: E402

@@ -46,7 +46,7 @@ from bench._common import (  # noqa: E402
     run_scenario,
     workshop_draft,
 )
-from tests.fakebot import FakeUser  # noqa: E402
+from bot.fakeapi import FakeUser  # noqa: E402
 
 TARGET_RATIO = 0.5
 FIRST_USER_ID = 710_001

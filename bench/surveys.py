@@ -50,7 +50,7 @@ from bench._common import (  # noqa: E402
     shows_button,
     type_text,
 )
-from tests.fakebot import FakeUser  # noqa: E402
+from bot.fakeapi import FakeUser  # noqa: E402
 
 TARGET_RATIO = 0.5
 FIRST_USER_ID = 720_001

@@ -19,8 +19,8 @@ from bot.runner import Runner
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import Database, migrate
+from bot.fakeapi import FakeTelegram
 from bot.models import Base
-from tests.fakebot.server import FakeTelegram
 
 PG_URL = os.environ.get("SAHAKOR_TEST_DATABASE_URL", "").strip()
 COORDINATOR_ID = 9000

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 
-from tests.fakebot.server import FakeTelegram
+from bot.fakeapi import FakeTelegram
 
 
 class BotProcess:

@@ -17,7 +17,7 @@ import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
-from tests.fakebot import FakeTelegram, parse_html
+from bot.fakeapi import FakeTelegram, parse_html
 
 USER = 42
 
@@ -457,7 +457,7 @@ async def test_control_api(server, api):
 async def test_standalone_server_prints_url_and_stops_on_sigterm():
     root = Path(__file__).resolve().parent.parent
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakebot", "--port", "0", "--global-rate", "30",
+        sys.executable, "-m", "bot.fakeapi", "--port", "0", "--global-rate", "30",
         cwd=root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(root)})
     try:

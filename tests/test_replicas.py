@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from bot.models import InboxUpdate, OutboxMessage, Reminder
 from tests.conftest import PG_URL
-from tests.fakebot.server import FakeTelegram
+from bot.fakeapi import FakeTelegram
 from tests.helpers import BotProcess, RoundRobinProxy, free_port, wait_until
 from tests.test_delivery import create_delivery, seed_members
 from tests.test_durability import event_with_a_reminder, reminder_messages

@@ -24,10 +24,10 @@ import pytest
 
 from bot import config
 from bot.clock import FrozenClock
+from bot.fakeapi import FakeTelegram
 from bot.i18n import translator
 from bot.services import surveys
 from tests.conftest import BotRunner, make_settings
-from tests.fakebot.server import FakeTelegram
 from tests.helpers import free_port, wait_until
 from tests.test_registration import register
 

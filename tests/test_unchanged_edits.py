@@ -9,7 +9,7 @@ import pytest
 from bot.i18n import translator
 from handlers.events.inplace import rendered
 from tests.conftest import COORDINATOR_ID
-from tests.fakebot.server import parse_html
+from bot.fakeapi import parse_html
 from tests.test_checkin import WORKSHOP_START, coordinator, create_event
 from tests.test_events_admin import TITLE_EN, coordinator_in, only_event, quick_event
 from tests.test_invitation_redraws import edit_calls, refused_edits

@@ -1,18 +1,1 @@
-"""A fake Telegram Bot API server that the real python-telegram-bot client can talk to.
-
-    server = FakeTelegram()
-    await server.start()
-    builder = Application.builder().token(server.token).base_url(server.base_url)
-    app = builder.base_file_url(server.base_file_url).build()
-    user = server.user(101, "Dara")
-    await user.command("start")          # pushes an update for getUpdates
-    await user.press("English")          # a callback_query for that inline button
-    assert "Welcome" in user.last.text   # what the bot sent, as sent
-
-Standalone (benchmarks, manual runs): python -m tests.fakebot --port 8081 --global-rate 30
-"""
-
-from .server import ApiError, FakeTelegram, Msg, parse_html
-from .users import FakeUser
-
-__all__ = ["ApiError", "FakeTelegram", "FakeUser", "Msg", "parse_html"]
+"""The fake Bot API server lives in `bot.fakeapi`; `python -m tests.fakebot` still runs it standalone."""
