@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import charts, xlsform
-from bot.i18n import Translator
+from bot.i18n import LANGUAGES, Translator
 from bot.models import Poll, Survey
 from bot.services import polls, surveys
 from bot.text import esc
@@ -40,6 +40,43 @@ def paging(route: Route, offset: int, more: bool, _: Translator) -> list:
     if more:
         row.append(button(_("Older") + " ▶", route.data(offset + RESULTS_PAGE)))
     return row
+
+
+def results_list_screen(items: list, offset: int, older: bool, unsent: int, _: Translator) -> tuple[str, object]:
+    """One page of the surveys and polls with results, newest first, and the button to the unsent drafts."""
+    rows = [[button(listed_label(item, _), (routes.RESULTS if isinstance(item, Survey) else routes.POLL_RESULTS)
+                    .data(item.id))] for item in items]
+    rows.append(paging(routes.RESULTS_PAGE, offset, older, _))
+    if unsent:
+        rows.append([button("📝 " + _("Not sent yet ({count})").format(count=_.number(unsent)),
+                            routes.UNSENT.data(0))])
+    if items or offset:
+        return _("Which results would you like to see?"), keyboard(rows)
+    if unsent:
+        return _("No survey or poll has been sent yet."), keyboard(rows)
+    return _("There are no surveys or polls yet. Create one with /newsurvey or /poll."), None
+
+
+def unsent_screen(found: list[Survey], offset: int, _: Translator) -> tuple[str, object]:
+    """A page of the surveys not sent yet (`found` holds one more when an older page follows); each opens its
+    screen."""
+    rows = [[button(dated("📋", survey_title(s, _.language), s.created_at, _), routes.BACK.data(s.id))]
+            for s in found[:RESULTS_PAGE]]
+    rows.append(paging(routes.UNSENT, offset, len(found) > RESULTS_PAGE, _))
+    rows.append([button("◀ " + _("Results"), routes.RESULTS_PAGE.data(0))])
+    text = _("Surveys not sent yet. Open one to choose who gets it and send it.") if found else _(
+        "There is no survey waiting to be sent.")
+    return text, keyboard(rows)
+
+
+def results_keyboard(survey: Survey, _: Translator) -> object:
+    """Under a survey's results: its charts, its export in each language and, while it is open, closing it."""
+    rows = [[button("📊 " + _("Charts"), routes.CHARTS.data(survey.id))],
+            [button("📥 " + _("Excel in {language}").format(language=LANGUAGE_NAMES[code]),
+                    routes.EXPORT.data(survey.id, code)) for code in LANGUAGES]]
+    if survey.status in (surveys.OPEN, surveys.SCHEDULED):
+        rows.append([button("🔒 " + _("Close the survey"), routes.manage("end", survey.id))])
+    return keyboard(rows)
 
 
 def _percent(_: Translator, part: int, whole: int) -> str:

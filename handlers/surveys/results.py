@@ -10,112 +10,81 @@ from telegram import InputFile, Update
 
 from bot import exports
 from bot.context import AppContext
-from bot.i18n import LANGUAGES, Translator, translator
-from bot.models import Survey
+from bot.i18n import Translator, translator
 from bot.services import surveys
 from bot.text import esc
-from bot.vocab import LANGUAGE_NAMES
-import handlers.surveys.callbacks as routes
-from handlers.ui.common import answer_stale, button, keyboard, reply, require_coordinator, show
 from handlers.surveys.reports import (
     RESULTS_PAGE,
-    dated,
     export_table,
-    listed_label,
-    paging,
     question_chart,
+    results_keyboard,
+    results_list_screen,
     results_messages,
+    unsent_screen,
 )
 from handlers.surveys.words import short_label, survey_title
+from handlers.ui.common import answer_stale, coordinator_only, reply, show
 
 
-async def results_menu(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def results_menu(update: Update, context: AppContext, _: Translator) -> None:
     """Lists the surveys sent and the polls, newest first, a page at a time; unsent drafts are a button away."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
-    await reply(update, *await _results_screen(context, 0, _))
+    await reply(update, *await _results_list(context, 0, _))
 
 
-async def results_page(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def results_page(update: Update, context: AppContext, _: Translator) -> None:
     """Shows newer or older surveys and polls in place of the list pressed on."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
     await update.callback_query.answer()
-    await show(update, *await _results_screen(context, int(context.match.group(1)), _))
+    await show(update, *await _results_list(context, int(context.match.group(1)), _))
 
 
-async def _results_screen(context: AppContext, offset: int, _: Translator) -> tuple[str, object]:
+async def _results_list(context: AppContext, offset: int, _: Translator) -> tuple[str, object]:
     async with context.services.db.session() as session:
         items, older = await surveys.with_results(session, offset=offset, limit=RESULTS_PAGE)
         unsent = await surveys.count_unsent(session)
-    rows = [[button(listed_label(item, _), (routes.RESULTS if isinstance(item, Survey) else routes.POLL_RESULTS).data(item.id))]
-            for item in items]
-    rows.append(paging(routes.RESULTS_PAGE, offset, older, _))
-    if unsent:
-        rows.append([button("📝 " + _("Not sent yet ({count})").format(count=_.number(unsent)), routes.UNSENT.data(0))])
-    if items or offset:
-        return _("Which results would you like to see?"), keyboard(rows)
-    if unsent:
-        return _("No survey or poll has been sent yet."), keyboard(rows)
-    return _("There are no surveys or polls yet. Create one with /newsurvey or /poll."), None
+    return results_list_screen(items, offset, older, unsent, _)
 
 
-async def unsent_surveys(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def unsent_surveys(update: Update, context: AppContext, _: Translator) -> None:
     """Lists the surveys not sent yet, newest first; each opens its screen, to choose who gets it and send it."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
     offset = int(context.match.group(1))
     async with context.services.db.session() as session:
         found = await surveys.unsent(session, offset=offset, limit=RESULTS_PAGE + 1)
     await update.callback_query.answer()
-    rows = [[button(dated("📋", survey_title(s, _.language), s.created_at, _), routes.BACK.data(s.id))]
-            for s in found[:RESULTS_PAGE]]
-    rows.append(paging(routes.UNSENT, offset, len(found) > RESULTS_PAGE, _))
-    rows.append([button("◀ " + _("Results"), routes.RESULTS_PAGE.data(0))])
-    text = _("Surveys not sent yet. Open one to choose who gets it and send it.") if found else _(
-        "There is no survey waiting to be sent.")
-    await show(update, text, keyboard(rows))
+    await show(update, *unsent_screen(found, offset, _))
 
 
-async def survey_results(update: Update, context: AppContext) -> None:
+async def _pressed_results(update: Update, context: AppContext, _: Translator) -> surveys.Results | None:
+    """The results of the survey whose button was pressed; None (the button answered as stale) if there are none."""
+    async with context.services.db.session() as session:
+        outcome = await surveys.results_of(session, int(context.match.group(1)))
+    if outcome is None:
+        await answer_stale(update, _)
+        return None
+    await update.callback_query.answer()
+    return outcome
+
+
+@coordinator_only
+async def survey_results(update: Update, context: AppContext, _: Translator) -> None:
     """Shows response counts, the response rate and every question's results, with chart and export buttons."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
-    survey_id = int(context.match.group(1))
-    async with context.services.db.session() as session:
-        survey = await surveys.get(session, survey_id)
-        outcome = await surveys.results(session, survey) if survey and survey.status != surveys.DRAFT else None
+    outcome = await _pressed_results(update, context, _)
     if outcome is None:
-        await answer_stale(update, _)
         return
-    await update.callback_query.answer()
-    rows = [[button("📊 " + _("Charts"), routes.CHARTS.data(survey_id))],
-            [button("📥 " + _("Excel in {language}").format(language=LANGUAGE_NAMES[code]), routes.EXPORT.data(survey_id, code))
-             for code in LANGUAGES]]
-    if survey.status in (surveys.OPEN, surveys.SCHEDULED):
-        rows.append([button("🔒 " + _("Close the survey"), routes.manage("end", survey_id))])
-    messages = results_messages(outcome, _)
-    for text in messages[:-1]:
+    *messages, last = results_messages(outcome, _)
+    for text in messages:
         await reply(update, text)
-    await reply(update, messages[-1], keyboard(rows))
+    await reply(update, last, results_keyboard(outcome.survey, _))
 
 
-async def send_charts(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def send_charts(update: Update, context: AppContext, _: Translator) -> None:
     """Sends a chart per closed-choice question (choices and ratings), labels in the coordinator's language."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
-    async with context.services.db.session() as session:
-        survey = await surveys.get(session, int(context.match.group(1)))
-        outcome = await surveys.results(session, survey) if survey and survey.status != surveys.DRAFT else None
+    outcome = await _pressed_results(update, context, _)
     if outcome is None:
-        await answer_stale(update, _)
         return
-    await update.callback_query.answer()
     closed = [r for r in outcome.questions if r.question["type"] in ("select_one", "select_multiple", "rating")]
     if not closed or outcome.complete == 0:
         await reply(update, _("There is nothing to chart yet: no finished response to a question with choices."))
@@ -126,21 +95,18 @@ async def send_charts(update: Update, context: AppContext) -> None:
                                                caption=esc(short_label(result.question, _.language)))
 
 
-async def send_export(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def send_export(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the responses as an XLSX in the layout Kobo users know, labels in the chosen language."""
-    _ = await require_coordinator(update, context)
-    if _ is None:
-        return
     survey_id, language = int(context.match.group(1)), context.match.group(2)
     async with context.services.db.session() as session:
-        survey = await surveys.get(session, survey_id)
-        found = await surveys.records(session, survey_id) if survey and survey.status != surveys.DRAFT else None
+        found = await surveys.records_of(session, survey_id)
     if found is None:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
-    labels = translator(language)
-    headers, rows = export_table(survey, found, language, context.bot.username, labels)
+    survey, records = found
+    headers, rows = export_table(survey, records, language, context.bot.username, translator(language))
     data = exports.workbook(survey.form_id or "data", headers, rows)
     stamp = context.now().astimezone(surveys.LOCAL_ZONE).strftime("%Y-%m-%d")
     name = (survey.form_id or f"survey-{survey.id}")[:60]

@@ -96,5 +96,7 @@ from bot.services.surveys.results import (  # noqa: F401
     Results,
     Tally,
     records,
+    records_of,
     results,
+    results_of,
 )

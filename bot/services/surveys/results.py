@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Member, OutboxMessage, Survey, SurveyAnswer, SurveyResponse
 from bot.services import outbox
+from bot.services.surveys.defining import DRAFT
 
 
 @dataclass
@@ -110,3 +111,20 @@ async def results(session: AsyncSession, survey: Survey) -> Results:
                 tally.add(question, answer.value)
         per_question.append(result)
     return Results(survey, sent, len(finished), in_progress, per_question)
+
+
+async def _sent(session: AsyncSession, survey_id: int) -> Survey | None:
+    survey = await session.get(Survey, survey_id)
+    return survey if survey is not None and survey.status != DRAFT else None
+
+
+async def results_of(session: AsyncSession, survey_id: int) -> Results | None:
+    """A survey's results; None if there is no such survey or it was never sent."""
+    survey = await _sent(session, survey_id)
+    return await results(session, survey) if survey is not None else None
+
+
+async def records_of(session: AsyncSession, survey_id: int) -> tuple[Survey, list[Record]] | None:
+    """A survey and its finished responses (see `records`); None if there is no such survey or it was never sent."""
+    survey = await _sent(session, survey_id)
+    return (survey, await records(session, survey_id)) if survey is not None else None
