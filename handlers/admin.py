@@ -1,8 +1,11 @@
-"""Coordinator commands: member counts and export, and managing coordinators."""
+"""Coordinator commands: member counts and export, and managing coordinators.
+
+Buttons: `coord:invite` creates an invitation link, `coord:remove:{telegram id}` takes the role back.
+"""
 
 from __future__ import annotations
 
-from telegram import InputFile, Update
+from telegram import InputFile, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import exports
@@ -10,35 +13,26 @@ from bot.context import AppContext
 from bot.i18n import Translator, translator
 from bot.models import Member
 from bot.services import coordinators, members
+from bot.services.members import Breakdown
 from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS, province_label
 from handlers.ui import deeplinks
 from handlers.ui import menus
-from handlers.ui.common import (
-    answer_stale,
-    button,
-    coordinator_only,
-    keyboard,
-    reply,
-    show,
-)
-from handlers.registration import FIELD_LABELS, field_text
+from handlers.ui.callbacks import Route
+from handlers.ui.common import answer_stale, button, coordinator_only, keyboard, reply, show
+from handlers.ui.fields import FIELD_LABELS, field_text
+
+INVITE = Route("coord", "invite")
+REMOVE = Route("coord", "remove", r"(\d{1,19})")
 
 
 def _counts_line(_: Translator, counter, labels) -> str:
     return " · ".join(f"{labels(key)} {_.number(count)}" for key, count in counter.most_common())
 
 
-@coordinator_only
-async def show_members(update: Update, context: AppContext, _: Translator) -> None:
-    """Sends member counts by gender, stakeholder type, province and language, and the list as XLSX."""
-    async with context.services.db.session() as session:
-        stats = await members.breakdown(session)
-        rows = await members.registered(session)
-    if stats.total == 0:
-        await reply(update, _("No one has registered yet."))
-        return
-    text = "\n".join([
+def members_text(stats: Breakdown, _: Translator) -> str:
+    """Member counts by gender, stakeholder type, province and language, and who cannot be reached."""
+    return "\n".join([
         "<b>" + _.ngettext("{count} registered member", "{count} registered members", stats.total).format(
             count=_.number(stats.total)) + "</b>",
         "",
@@ -52,46 +46,63 @@ async def show_members(update: Update, context: AppContext, _: Translator) -> No
         _("Paused announcements: {paused} · Unreachable (blocked the bot): {unreachable}").format(
             paused=_.number(stats.opted_out), unreachable=_.number(stats.unreachable)),
     ])
-    await reply(update, text)
+
+
+def members_workbook(rows: list[Member], _: Translator, tz) -> bytes:
+    """The member list as a spreadsheet, one member a row."""
     headers = [_(FIELD_LABELS[step]) for step in FIELD_LABELS] + [
         _("Language"), _("Registered at"), _("Receives announcements"), _("Reachable"), _("Telegram ID")]
+    table = [[*(field_text(m, step, _) for step in FIELD_LABELS), LANGUAGE_NAMES.get(m.language, m.language),
+              m.registered_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+              _("Yes") if m.receives_announcements else _("No"), _("Yes") if m.reachable else _("No"), m.telegram_id]
+             for m in rows]
+    return exports.workbook(_("Members"), headers, table)
+
+
+@coordinator_only
+async def show_members(update: Update, context: AppContext, _: Translator) -> None:
+    """Sends member counts by gender, stakeholder type, province and language, and the list as XLSX."""
+    async with context.services.db.session() as session:
+        stats = await members.breakdown(session)
+        rows = await members.registered(session)
+    if stats.total == 0:
+        await reply(update, _("No one has registered yet."))
+        return
+    await reply(update, members_text(stats, _))
     tz = context.settings.tz
-    table = []
-    for m in rows:
-        table.append([*(field_text(m, step, _) for step in FIELD_LABELS), LANGUAGE_NAMES.get(m.language, m.language),
-                      m.registered_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                      _("Yes") if m.receives_announcements else _("No"),
-                      _("Yes") if m.reachable else _("No"), m.telegram_id])
-    data = exports.workbook(_("Members"), headers, table)
     stamp = context.now().astimezone(tz).strftime("%Y-%m-%d")
-    await update.effective_chat.send_document(InputFile(data, filename=f"members-{stamp}.xlsx"),
+    await update.effective_chat.send_document(InputFile(members_workbook(rows, _, tz), filename=f"members-{stamp}.xlsx"),
                                               caption=_("Member list"))
 
 
-async def _coordinator_screen(context: AppContext, me_id: int, _: Translator) -> tuple[str, object]:
-    configured = context.settings.coordinator_ids
-    async with context.services.db.session() as session:
-        ids = await coordinators.all_ids(session, configured)
-        names = {i: (await members.get(session, i)) for i in ids}
+def coordinators_screen(listing: list[tuple[int, Member | None]], configured: frozenset[int], me_id: int,
+                        _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """The coordinators, with a button to remove each one added in the chat (not oneself), and one to invite."""
     lines = ["<b>" + _("Coordinators") + "</b>", ""]
     rows = []
-    for telegram_id in ids:
-        member = names[telegram_id]
+    for telegram_id, member in listing:
         name = esc(member.name) if member and member.name else _("(not registered yet)")
         note = " — " + _("set in the bot's settings") if telegram_id in configured else ""
         lines.append(f"• {name} <code>{telegram_id}</code>{note}")
         if telegram_id not in configured and telegram_id != me_id:
             label = member.name if member and member.name else str(telegram_id)
-            rows.append([button("✖ " + _("Remove {name}").format(name=label[:40]), f"coord:remove:{telegram_id}")])
+            rows.append([button("✖ " + _("Remove {name}").format(name=label[:40]), REMOVE.data(telegram_id))])
     lines += ["", _("To add a coordinator, create an invitation link and send it to them.")]
-    rows.append([button("➕ " + _("Create an invitation link"), "coord:invite")])
+    rows.append([button("➕ " + _("Create an invitation link"), INVITE.data())])
     return "\n".join(lines), keyboard(rows)
+
+
+async def _coordinators(context: AppContext, me_id: int, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    configured = context.settings.coordinator_ids
+    async with context.services.db.session() as session:
+        listing = await coordinators.listing(session, configured)
+    return coordinators_screen(listing, configured, me_id, _)
 
 
 @coordinator_only
 async def show_coordinators(update: Update, context: AppContext, _: Translator) -> None:
     """Lists coordinators with buttons to invite a new one or remove one."""
-    await reply(update, *await _coordinator_screen(context, update.effective_user.id, _))
+    await reply(update, *await _coordinators(context, update.effective_user.id, _))
 
 
 @coordinator_only
@@ -107,7 +118,7 @@ async def invite(update: Update, context: AppContext, _: Translator) -> None:
 @coordinator_only
 async def remove(update: Update, context: AppContext, _: Translator) -> None:
     """Takes the coordinator role back from someone added in the chat."""
-    telegram_id = int(context.match.group(1))
+    telegram_id, = REMOVE.ints(context.match)
     if telegram_id == update.effective_user.id or telegram_id in context.settings.coordinator_ids:
         await answer_stale(update, _)
         return
@@ -119,7 +130,7 @@ async def remove(update: Update, context: AppContext, _: Translator) -> None:
         return
     await update.callback_query.answer(_("Removed."))
     await menus.set_chat_menu(context.bot, telegram_id, former.language if former else "en", coordinator=False)
-    await show(update, *await _coordinator_screen(context, update.effective_user.id, _))
+    await show(update, *await _coordinators(context, update.effective_user.id, _))
 
 
 @deeplinks.on(coordinators.INVITE_PREFIX + r"[\w-]{8,40}")
@@ -139,6 +150,5 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("members", show_members, filters=private))
     app.add_handler(CommandHandler("coordinators", show_coordinators, filters=private))
-    app.add_handler(CallbackQueryHandler(invite, pattern=r"^coord:invite$"))
-    app.add_handler(CallbackQueryHandler(remove, pattern=r"^coord:remove:(\d{1,19})$"))
-
+    app.add_handler(CallbackQueryHandler(invite, pattern=INVITE.pattern))
+    app.add_handler(CallbackQueryHandler(remove, pattern=REMOVE.pattern))

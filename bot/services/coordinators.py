@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Coordinator, CoordinatorInvite
+from bot.models import Coordinator, CoordinatorInvite, Member
 
 INVITE_LIFETIME = timedelta(days=7)
 INVITE_PREFIX = "coord_"
@@ -24,6 +24,13 @@ async def is_coordinator(session: AsyncSession, telegram_id: int, configured: fr
 async def all_ids(session: AsyncSession, configured: frozenset[int]) -> list[int]:
     added = await session.scalars(select(Coordinator.telegram_id))
     return sorted(set(added) | set(configured))
+
+
+async def listing(session: AsyncSession, configured: frozenset[int]) -> list[tuple[int, Member | None]]:
+    """Every coordinator's Telegram id with their member row (None for one not registered yet), by id."""
+    ids = await all_ids(session, configured)
+    rows = {m.telegram_id: m for m in await session.scalars(select(Member).where(Member.telegram_id.in_(ids)))}
+    return [(telegram_id, rows.get(telegram_id)) for telegram_id in ids]
 
 
 async def add(session: AsyncSession, telegram_id: int, *, added_by: int | None, now: datetime) -> bool:
