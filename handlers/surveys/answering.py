@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import BadRequest
 
 from bot.context import AppContext
@@ -14,21 +14,26 @@ from bot.i18n import Translator, translator
 from bot.models import Draft, Member
 from bot.services import drafts, surveys
 from bot.services.surveys import Status, Step
-from bot.text import esc
 import handlers.surveys.callbacks as routes
-from handlers.ui import deeplinks
-from handlers.ui import drafts as draft_input
-from handlers.ui.common import answer_stale, button, is_coordinator, keyboard, load_member, reply, tr
+from handlers.surveys.forms import Answering
 from handlers.surveys.screens import (
+    already_answered,
     answered_record,
+    change_keyboard,
     invalid_text,
     label_parts,
+    member_surveys_screen,
     question_messages,
     question_screen,
     thanks_screen,
     unavailable_text,
+    voice_caption,
 )
-from handlers.surveys.words import ANSWER, TYPED, closing_line, survey_title, text_in
+from handlers.surveys.words import ANSWER, TYPED
+from handlers.ui import deeplinks
+from handlers.ui import drafts as draft_input
+from handlers.ui.common import answer_stale, is_coordinator, load_member, reply, tr
+from handlers.ui.people import voice_of
 
 
 async def _registered(update: Update, context: AppContext) -> Member | None:
@@ -89,35 +94,39 @@ async def _close_typed_question(update: Update, context: AppContext, message_id:
         pass
 
 
+async def _act(update: Update, context: AppContext, action) -> tuple[Step, Translator] | None:
+    """Does `action` (begin or edit) on the survey or response of the pressed button, pointing the member's typed
+    input at it; the outcome and the member's translator, or None when they are not registered (they are told)."""
+    now = context.now()
+    async with context.unit_of_work() as session:
+        step = await action(session, int(context.match.group(1)), update.effective_user.id, now)
+        await surveys.hold_focus(session, step, now)
+    member = await _member_of(update, context, step)
+    return (step, translator(member.language)) if member is not None else None
+
+
 async def start_survey(update: Update, context: AppContext) -> None:
     """Starts the survey from its invitation, or resumes it at the question the member was on."""
-    async with context.unit_of_work() as session:
-        step = await surveys.begin(session, int(context.match.group(1)), update.effective_user.id, context.now())
-        await surveys.hold_focus(session, step, context.now())
-    member = await _member_of(update, context, step)
-    if member is None:
+    acted = await _act(update, context, surveys.begin)
+    if acted is None:
         return
-    _ = translator(member.language)
+    step, _ = acted
     if step.status in (Status.NOT_FOUND, Status.NOT_SENT, Status.CLOSED):
         await update.callback_query.answer(unavailable_text(step, _), show_alert=True)
         return
     await update.callback_query.answer()
     if step.status is Status.DONE:
-        await reply(update, _("You have already answered this survey.") + "\n\n" + closing_line(step.survey, _),
-                    keyboard([[button("✏️ " + _("Change my answers"), routes.CHANGE.data(step.response.id))]]))
+        await reply(update, already_answered(step, _), change_keyboard(step, _))
         return
     await _present(update, context, step, _)
 
 
 async def change_answers(update: Update, context: AppContext) -> None:
     """Takes a member who finished back to the first question to change their answers."""
-    async with context.unit_of_work() as session:
-        step = await surveys.edit(session, int(context.match.group(1)), update.effective_user.id, context.now())
-        await surveys.hold_focus(session, step, context.now())
-    member = await _member_of(update, context, step)
-    if member is None:
+    acted = await _act(update, context, surveys.edit)
+    if acted is None:
         return
-    _ = translator(member.language)
+    step, _ = acted
     if step.status is not Status.OK:
         await update.callback_query.answer(unavailable_text(step, _), show_alert=True)
         return
@@ -226,12 +235,10 @@ async def _mark_answered(update: Update, text: str) -> None:
 
 async def _typed_step(session, update: Update, rid: int, now: datetime) -> Step:
     """The typed answer or voice note, taken by the service."""
-    message: Message = update.message
-    if message.voice is not None:
-        # Read from the raw object: the `duration` property warns about its coming type change.
-        duration = int(message.voice.to_dict().get("duration") or 0)
-        return await surveys.answer_voice(session, rid, update.effective_user.id, message.voice.file_id, duration, now)
-    return await surveys.answer_typed(session, rid, update.effective_user.id, message.text, now)
+    voice = voice_of(update)
+    if voice is not None:
+        return await surveys.answer_voice(session, rid, update.effective_user.id, voice.file_id, voice.seconds, now)
+    return await surveys.answer_typed(session, rid, update.effective_user.id, update.message.text, now)
 
 
 @draft_input.on_input(ANSWER)
@@ -243,9 +250,9 @@ async def take_answer(update: Update, context: AppContext, draft: Draft) -> None
             _ = translator(member.language)
             await reply(update, _("Please answer with the buttons or by typing text."))
         return
-    rid, now = int(draft.data.get("response_id", 0)), context.now()
+    focus, now = drafts.read(draft, Answering), context.now()
     async with context.unit_of_work() as session:
-        step = await _typed_step(session, update, rid, now)
+        step = await _typed_step(session, update, focus.response_id, now)
         await surveys.hold_focus(session, step, now)
         if step.status in (Status.NOT_FOUND, Status.CLOSED):
             await drafts.discard(session, update.effective_user.id, ANSWER)
@@ -253,19 +260,18 @@ async def take_answer(update: Update, context: AppContext, draft: Draft) -> None
     if member is None:
         return
     _ = translator(member.language)
-    message_id = draft.data.get("message_id")
     if step.status in (Status.NOT_FOUND, Status.CLOSED):
         await reply(update, unavailable_text(step, _))
     elif step.status is Status.DONE:
-        await reply(update, _("You have already answered this survey.") + "\n\n" + closing_line(step.survey, _))
+        await reply(update, already_answered(step, _))
     elif step.status is Status.INVALID:
         await reply(update, invalid_text(step, _))
         if step.reason in ("buttons", "no_voice"):
             # The question again below the reason, its buttons moved from the older message.
-            await _retire(update, context, message_id)
+            await _retire(update, context, focus.message_id)
             await _present(update, context, step, _)
     else:
-        await _close_typed_question(update, context, message_id, step, _)
+        await _close_typed_question(update, context, focus.message_id, step, _)
         await _present(update, context, step, _)
 
 
@@ -276,24 +282,7 @@ async def my_surveys(update: Update, context: AppContext) -> None:
         return
     async with context.services.db.session() as session:
         found = await surveys.for_member(session, member.id, context.now())
-    _ = translator(member.language)
-    if not found:
-        await reply(update, _("There is no open survey for you at the moment."))
-        return
-    lines, rows = ["<b>" + _("Surveys for you") + "</b>", ""], []
-    for item in found:
-        survey, response = item.survey, item.response
-        if response is None:
-            state = _("Not started")
-        elif response.current is None:
-            state = _("Answered — you can still change your answers")
-        else:
-            state = _("In progress: question {number} of {total}").format(
-                number=_.number(surveys.position(survey.questions, response.current)),
-                total=_.number(surveys.asked_count(survey.questions)))
-        lines.append(f"📋 <b>{esc(survey_title(survey, _.language))}</b>\n{state}")
-        rows.append([button("▶ " + survey_title(survey, _.language)[:40], routes.START.data(survey.id))])
-    await reply(update, "\n\n".join(["\n".join(lines[:2])] + lines[2:]), keyboard(rows))
+    await reply(update, *member_surveys_screen(found, translator(member.language)))
 
 
 @deeplinks.on(r"sv_voice_\d{1,9}")
@@ -308,10 +297,4 @@ async def play_voice(update: Update, context: AppContext, member: Member, payloa
     if found is None:
         await reply(update, _("That link is not valid or has expired."))
         return
-    answer, survey, author = found
-    question = next((q for q in survey.questions if q["name"] == answer.question), None)
-    label = text_in(question["label"], member.language) if question else answer.question
-    caption = "🎤 " + _("{name} answered “{question}” in the survey <b>{title}</b>.").format(
-        name=esc(author.name if author and author.name else "—"), question=esc(label[:200]),
-        title=esc(survey_title(survey, member.language)))
-    await update.effective_chat.send_voice(answer.voice_file_id, caption=caption)
+    await update.effective_chat.send_voice(found[0].voice_file_id, caption=voice_caption(*found, _))

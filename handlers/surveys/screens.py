@@ -11,7 +11,7 @@ from bot import xlsform
 from bot.event_text import title as event_title
 from bot.event_text import when as event_when
 from bot.i18n import LANGUAGES, Translator, translator
-from bot.models import Event, Survey
+from bot.models import Event, Member, Survey, SurveyAnswer
 from bot.services import polls, surveys
 from bot.services.audience import Audience
 from bot.services.surveys import Status, Step
@@ -230,10 +230,19 @@ def choice_rows(labels: list[str], layout: str | None, per_row: int | None = Non
     return [list(range(i, min(i + columns, count))) for i in range(0, count, columns)]
 
 
+def change_keyboard(step: Step, _: Translator) -> object:
+    """The button that takes a member who finished back to their answers, to change them."""
+    return keyboard([[button("✏️ " + _("Change my answers"), routes.CHANGE.data(step.response.id))]])
+
+
 def thanks_screen(step: Step, _: Translator) -> tuple[str, object]:
     text = _("✅ Thank you! Your answers to <b>{title}</b> have been saved.").format(
         title=esc(survey_title(step.survey, _.language))) + "\n\n" + closing_line(step.survey, _)
-    return text, keyboard([[button("✏️ " + _("Change my answers"), routes.CHANGE.data(step.response.id))]])
+    return text, change_keyboard(step, _)
+
+
+def already_answered(step: Step, _: Translator) -> str:
+    return _("You have already answered this survey.") + "\n\n" + closing_line(step.survey, _)
 
 
 def answered_record(question: dict, value, _: Translator) -> str:
@@ -245,6 +254,35 @@ def answered_record(question: dict, value, _: Translator) -> str:
     if value is None:
         return label + "\n⏭ " + _("Skipped")
     return label + "\n✅ " + answer_text(question, value, _)
+
+
+def member_surveys_screen(found: list[surveys.MemberSurvey], _: Translator) -> tuple[str, object]:
+    """The open surveys sent to a member, with where they stand in each and a button to each."""
+    if not found:
+        return _("There is no open survey for you at the moment."), None
+    lines, rows = ["<b>" + _("Surveys for you") + "</b>", ""], []
+    for item in found:
+        survey, response = item.survey, item.response
+        if response is None:
+            state = _("Not started")
+        elif response.current is None:
+            state = _("Answered — you can still change your answers")
+        else:
+            state = _("In progress: question {number} of {total}").format(
+                number=_.number(surveys.position(survey.questions, response.current)),
+                total=_.number(surveys.asked_count(survey.questions)))
+        lines.append(f"📋 <b>{esc(survey_title(survey, _.language))}</b>\n{state}")
+        rows.append([button("▶ " + survey_title(survey, _.language)[:40], routes.START.data(survey.id))])
+    return "\n\n".join(["\n".join(lines[:2])] + lines[2:]), keyboard(rows)
+
+
+def voice_caption(answer: SurveyAnswer, survey: Survey, author: Member | None, _: Translator) -> str:
+    """Who answered which question of which survey with the voice note sent to a coordinator."""
+    question = next((q for q in survey.questions if q["name"] == answer.question), None)
+    label = text_in(question["label"], _.language) if question else answer.question
+    return "🎤 " + _("{name} answered “{question}” in the survey <b>{title}</b>.").format(
+        name=esc(author.name if author and author.name else "—"), question=esc(label[:200]),
+        title=esc(survey_title(survey, _.language)))
 
 
 def unavailable_text(step: Step, _: Translator) -> str:
