@@ -68,13 +68,9 @@ def _answer(step: str, update: Update, answers: BriefForm) -> BriefForm:
                                                        multiline=step.startswith("summary"))})
 
 
-@draft_input.on_input(KIND)
-@coordinator_only
+@SENDING.takes_input
 async def take_input(update: Update, context: AppContext, _: Translator, draft: Draft) -> None:
     """Takes the file, a title, a summary or the send time, one at a time."""
-    if draft.step == SENDING.STEP:
-        await SENDING.take_time(update, context, _)
-        return
     try:
         answered = _answer(draft.step, update, BriefForm())
     except InvalidBrief as exc:

@@ -72,13 +72,9 @@ async def start(update: Update, context: AppContext, _: Translator) -> None:
     await reply(update, *screens.ask_text_screen("en", BroadcastForm(), _))
 
 
-@draft_input.on_input(KIND)
-@coordinator_only
+@SENDING.takes_input
 async def take_input(update: Update, context: AppContext, _: Translator, draft: Draft) -> None:
     """Takes a language version of the text, or a typed send time."""
-    if draft.step == SENDING.STEP:
-        await SENDING.take_time(update, context, _)
-        return
     piece = _piece_from(update.message)
     if isinstance(piece, str):
         await reply(update, screens.piece_refused(piece, _, text_limit=TEXT_LIMIT, caption_limit=CAPTION_LIMIT))

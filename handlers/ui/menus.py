@@ -19,39 +19,39 @@ log = logging.getLogger(__name__)
 # Coordinators whose chat menu this process has not set yet (bot_data key).
 _NOT_YET_SET = "menus:not_yet_set"
 
-MEMBER_COMMANDS = (
-    ("events", N_("upcoming events and your answers")),
-    ("groups", N_("working groups you can join")),
-    ("surveys", N_("open surveys for you to answer")),
-    ("briefs", N_("recent policy briefs")),
-    ("profile", N_("see or correct your details")),
-    ("language", N_("change the language")),
-    ("help", N_("show this help")),
-    ("stop", N_("pause announcements")),
-    ("delete", N_("delete your data")),
-)
-COORDINATOR_COMMANDS = (
-    ("newevent", N_("create an event and invite members")),
-    ("checkin", N_("check people in at an event, or add walk-ins")),
-    ("report", N_("attendance report of an event")),
-    ("eventreport", N_("bilingual event report (Word and PDF) to send as a brief")),
-    ("newgroup", N_("create a working group")),
-    ("consult", N_("open a consultation and gather needs by theme")),
-    ("inputs", N_("see, sort and export consultation inputs")),
-    ("newsurvey", N_("create a survey from an XLSForm or in the chat")),
-    ("poll", N_("send a quick poll")),
-    ("results", N_("results of surveys and polls")),
-    ("broadcast", N_("send an announcement to members")),
-    ("newbrief", N_("push a finished policy brief")),
-    ("members", N_("member counts and the member list")),
-    ("coordinators", N_("list, add or remove coordinators")),
+# Who sees a command in their menu.
+EVERYONE, COORDINATORS = "everyone", "coordinators"
+# The menu, in its order: a command, what it does, and who sees it.
+MENU = (
+    ("events", N_("upcoming events and your answers"), EVERYONE),
+    ("groups", N_("working groups you can join"), EVERYONE),
+    ("surveys", N_("open surveys for you to answer"), EVERYONE),
+    ("briefs", N_("recent policy briefs"), EVERYONE),
+    ("profile", N_("see or correct your details"), EVERYONE),
+    ("language", N_("change the language"), EVERYONE),
+    ("help", N_("show this help"), EVERYONE),
+    ("stop", N_("pause announcements"), EVERYONE),
+    ("delete", N_("delete your data"), EVERYONE),
+    ("newevent", N_("create an event and invite members"), COORDINATORS),
+    ("checkin", N_("check people in at an event, or add walk-ins"), COORDINATORS),
+    ("report", N_("attendance report of an event"), COORDINATORS),
+    ("eventreport", N_("bilingual event report (Word and PDF) to send as a brief"), COORDINATORS),
+    ("newgroup", N_("create a working group"), COORDINATORS),
+    ("consult", N_("open a consultation and gather needs by theme"), COORDINATORS),
+    ("inputs", N_("see, sort and export consultation inputs"), COORDINATORS),
+    ("newsurvey", N_("create a survey from an XLSForm or in the chat"), COORDINATORS),
+    ("poll", N_("send a quick poll"), COORDINATORS),
+    ("results", N_("results of surveys and polls"), COORDINATORS),
+    ("broadcast", N_("send an announcement to members"), COORDINATORS),
+    ("newbrief", N_("push a finished policy brief"), COORDINATORS),
+    ("members", N_("member counts and the member list"), COORDINATORS),
+    ("coordinators", N_("list, add or remove coordinators"), COORDINATORS),
 )
 
 
 def commands(language: str, *, coordinator: bool) -> list[BotCommand]:
     _ = translator(language)
-    entries = MEMBER_COMMANDS + (COORDINATOR_COMMANDS if coordinator else ())
-    return [BotCommand(name, _(description)) for name, description in entries]
+    return [BotCommand(name, _(description)) for name, description, who in MENU if coordinator or who == EVERYONE]
 
 
 async def set_default_menus(bot) -> None:

@@ -4,16 +4,18 @@ that confirm it, are each composer's own.
 
     SENDING = schedule.Sending(kind=KIND, send=SEND, later=LATER, cancel=DISCARD, queue=queue_broadcast,
                                sending=..., scheduled=...)
-    rows = SENDING.buttons(_)                        # 📤 Send now · 🕒 Schedule, then Cancel
+    row = SENDING.buttons(_)                         # 📤 Send now · 🕒 Schedule
     for handler in SENDING.handlers(): app.add_handler(handler)
-    # in the composer's typed-input handler, at the step SENDING.STEP:
-    await SENDING.take_time(update, context, _)
+
+    @SENDING.takes_input                             # typed input to the composer's drafts; a send time
+    async def take_input(update, context, _, draft): # typed at the last step is taken before this is called
 
 A second press of Send now finds no draft: the send is queued once.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +30,7 @@ from bot.models import Draft
 from bot.services import drafts
 from bot.services.broadcasts import Sender
 from bot.services.events import InvalidInput, parse_start
+from handlers.ui import drafts as draft_input
 from handlers.ui.callbacks import Route
 from handlers.ui.common import answer_stale, button, coordinator_only, keyboard, reply, show
 
@@ -76,6 +79,21 @@ class Sending:
     def buttons(self, _: Translator) -> list[InlineKeyboardButton]:
         """📤 Send now and 🕒 Schedule, side by side."""
         return [button("📤 " + _("Send now"), self.send.data()), button("🕒 " + _("Schedule"), self.later.data())]
+
+    def takes_input(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """Makes `handler(update, context, _, draft)` take what coordinators type or send to drafts of this kind
+        (coordinators only); at the last step the typed send time is taken instead."""
+
+        @draft_input.on_input(self.kind)
+        @coordinator_only
+        @functools.wraps(handler)
+        async def take(update: Update, context: AppContext, _: Translator, draft: Draft) -> None:
+            if draft.step == self.STEP:
+                await self.take_time(update, context, _)
+            else:
+                await handler(update, context, _, draft)
+
+        return take
 
     def handlers(self) -> list[CallbackQueryHandler]:
         return [CallbackQueryHandler(coordinator_only(self.ask_time), pattern=self.later.pattern),
