@@ -1,15 +1,14 @@
-"""How an event reads to a member, in their language: the invitation, its time and its buttons."""
+"""How an event reads to a member, in their language: the invitation and its time."""
 
 from __future__ import annotations
 
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from bot.i18n import LANGUAGES, Translator, translator
+from bot.i18n import Translator
 from bot.models import Event
 from bot.services.rsvps import EventView, deadline
 from bot.text import esc
-from bot.vocab import RSVP_ANSWERS
 
 
 def title(event: Event | EventView, language: str) -> str:
@@ -38,11 +37,6 @@ def when(event: Event | EventView, _: Translator) -> str:
 def moment(value, event: Event | EventView, _: Translator) -> str:
     """A single date and time (a deadline, say) in the event's zone: 'Wed, Dec 11, 2024, 17:00', no seconds."""
     return _.datetime(value, zone(event))
-
-
-def rsvp_buttons(event_id: int, _: Translator) -> list[list[list[str]]]:
-    """The Going / Maybe / Can't go row, as outbox button data."""
-    return [[[_(label), f"ev:rsvp:{event_id}:{code}"] for code, label in RSVP_ANSWERS.values()]]
 
 
 # Everything an event's words depend on. Texts are kept by these values (not by updated_at, which an
@@ -89,15 +83,6 @@ def _draw_invitation(event: Event | EventView, _: Translator) -> str:
     if event.capacity:
         lines.append(_.ngettext("{count} seat.", "{count} seats.", event.capacity).format(count=_.number(event.capacity)))
     return "\n".join(lines)
-
-
-def invitation_content(event: Event) -> dict[str, dict]:
-    """The invitation in every language, ready for the outbox."""
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
-        content[language] = {"text": invitation_text(event, _), "buttons": rsvp_buttons(event.id, _)}
-    return content
 
 
 def deep_link(bot_username: str, event: Event) -> str:

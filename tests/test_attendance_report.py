@@ -13,6 +13,7 @@ from PIL import Image
 from bot.i18n import translator
 from bot.models import CheckIn, Delivery, OutboxMessage, Rsvp
 from bot.services import attendance
+from handlers.events import callbacks
 from handlers.events.attendance import donor_sentence
 from tests.conftest import COORDINATOR_ID
 from tests.test_checkin import TITLE_EN, TITLE_KM, WORKSHOP_START, add_member, coordinator, create_event
@@ -107,7 +108,7 @@ async def test_workshop_report_says_41_attendees_including_10_women_in_both_lang
 
     await boss.command("report")
     assert boss.last.text == _("Choose the event for the attendance report:")
-    await boss.press(f"rep:ev:{event.id}")
+    await boss.press(callbacks.ATTENDANCE.data(event.id))
 
     summary, breakdown, workbook, chart = boss.messages[-4:]
     lines = summary.text.splitlines()
@@ -176,7 +177,7 @@ async def test_report_for_an_event_without_check_ins_sends_counts_but_no_list(bo
     boss = await coordinator(db, telegram, clock, "en")
 
     await boss.command("report")
-    await boss.press(f"rep:ev:{event.id}")
+    await boss.press(callbacks.ATTENDANCE.data(event.id))
     assert boss.last.text == en("No one has checked in yet, so there is no attendee list or chart.")
     summary = boss.messages[-3].text
     assert en("Show-up rate: {rate} ({came} of the {going} who said Going)").format(
@@ -194,7 +195,7 @@ async def test_report_lists_only_published_events_and_says_when_there_are_none(b
     cancelled = await create_event(db, clock, status="cancelled")
     published = await create_event(db, clock, title_km="វេទិកាកសិករ")
     await boss.command("report")
-    assert [b["callback_data"] for row in boss.last.buttons() for b in row] == [f"rep:ev:{published.id}"]
+    assert [b["callback_data"] for row in boss.last.buttons() for b in row] == [callbacks.ATTENDANCE.data(published.id)]
     await boss.press_data(f"rep:ev:{cancelled.id}")
     assert telegram.callback_answers[-1]["text"] == km("This button is no longer active.")
 
@@ -210,7 +211,7 @@ async def test_a_long_report_is_split_into_messages_telegram_accepts(bot, telegr
 
     await boss.command("report")
     start = len(boss.messages)
-    await boss.press(f"rep:ev:{event.id}")
+    await boss.press(callbacks.ATTENDANCE.data(event.id))
     texts = [m.text for m in boss.messages[start:] if m.document is None]
     assert len(texts) >= 3 and all(len(text) <= 4096 for text in texts)
     breakdown = "\n".join(texts[1:]).splitlines()

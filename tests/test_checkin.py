@@ -15,6 +15,7 @@ from bot import event_text, posters
 from bot.i18n import translator
 from bot.models import CheckIn, Event, Member
 from bot.services import checkins
+from handlers.events import callbacks
 from tests.conftest import COORDINATOR_ID
 from tests.test_admin import register_after_start
 
@@ -271,7 +272,7 @@ async def test_coordinator_gets_a_printable_qr_poster_that_encodes_the_check_in_
     assert boss.last.text == _("Choose the event to check people in to:")
     title = posters.shorten(TITLE_KM if language == "km" else TITLE_EN, 40)
     assert boss.last.button_texts() == [f"{title} · {_.date(WORKSHOP_START, event_text.zone(event), 'medium')}"]
-    await boss.press(f"ci:ev:{event.id}")
+    await boss.press(callbacks.CHECKIN_EVENT.data(event.id))
     assert _.ngettext("{count} person checked in so far.", "{count} people checked in so far.", 0).format(
         count=_.number(0)) in boss.last.text
     await boss.press("🖨 " + _("QR poster"))
@@ -320,7 +321,7 @@ async def test_coordinator_checks_in_a_member_found_by_name_or_by_phone_typed_in
     clock.set(WORKSHOP_START)
 
     await boss.command("checkin")
-    await boss.press(f"ci:ev:{event.id}")
+    await boss.press(callbacks.CHECKIN_EVENT.data(event.id))
     await boss.press("🔎 " + en("Check someone in"))
     assert boss.last.text == en("Type the name or phone number of the person to check in to {title}.").format(
         title=TITLE_EN)
@@ -419,7 +420,7 @@ async def test_walk_in_is_recorded_in_khmer_after_bad_names_are_refused(bot, tel
     boss = await coordinator(db, telegram, clock, "km")
     clock.set(WORKSHOP_START + timedelta(minutes=10))
     await boss.command("checkin")
-    await boss.press(f"ci:ev:{event.id}")
+    await boss.press(callbacks.CHECKIN_EVENT.data(event.id))
     await boss.press("➕ " + km("Add a walk-in"))
     assert boss.last.text == km("Adding a walk-in to {title}. What is the person's name? Please type it.").format(
         title=TITLE_KM)

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.event_text import deep_link, invitation_text, rsvp_buttons, when
+from bot.event_text import deep_link, invitation_text, when
 from bot.i18n import translator
 from bot.models import CheckIn, Delivery, Draft, Event, Member, OutboxMessage, Reminder, Rsvp
 from bot.services import drafts, events, rsvps
 from bot.services.events import InvalidInput
-from handlers.events.screens import reminders_text
+from handlers.events import callbacks
+from handlers.events.screens import reminders_text, rsvp_buttons
 from tests.conftest import COORDINATOR_ID
 from tests.test_delivery import seed_members, wait_done
 from tests.test_registration import register
@@ -182,7 +183,8 @@ async def test_coordinator_creates_the_workshop_in_khmer_and_only_the_chosen_seg
         [invitation] = received
         assert invitation.text == invitation_text(event, _)
         assert [b["callback_data"] for row in invitation.buttons() for b in row] == [
-            f"ev:rsvp:{event.id}:y", f"ev:rsvp:{event.id}:m", f"ev:rsvp:{event.id}:n"]
+            callbacks.ANSWER.data(event.id, "y"), callbacks.ANSWER.data(event.id, "m"),
+            callbacks.ANSWER.data(event.id, "n")]
         assert invitation.button_texts() == [_("Going"), _("Maybe"), _("Can't go")]
     # The delivery report follows the last window of the delivery, in the background.
     await telegram.wait_for(lambda: km("Delivery report") in (coordinator.last.text or ""))
@@ -479,7 +481,8 @@ async def test_a_member_sees_their_upcoming_events_with_their_answer_and_opens_t
     await member.press(f"{km.number(1)}. {TITLE_EN}")
     assert member.last.text.startswith(invitation_text(event, km))
     assert [b["callback_data"] for row in member.last.buttons() for b in row] == [
-        f"ev:rsvp:{event.id}:y", f"ev:rsvp:{event.id}:m", f"ev:rsvp:{event.id}:n"]
+        callbacks.ANSWER.data(event.id, "y"), callbacks.ANSWER.data(event.id, "m"),
+        callbacks.ANSWER.data(event.id, "n")]
 
     await register(outsider, en)  # registered after the invitation went out: not invited
     await outsider.command("events")

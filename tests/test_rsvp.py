@@ -11,12 +11,13 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
-from bot.event_text import invitation_content, moment
+from bot.event_text import moment
 from bot.i18n import translator
 from bot.models import Delivery, Event, Member, Rsvp
 from bot.services import outbox, rsvps
 from bot.services.rsvps import Status
 from handlers.events.rsvp import promotion_content
+from handlers.events.screens import invitation_content
 from tests.test_delivery import seed_members, wait_done
 from tests.test_registration import register
 

@@ -10,9 +10,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import forms
 from bot.models import CheckIn, Event, Member
 from bot.services import members
-from bot.text import clean_line, normalize_digits
+from bot.text import normalize_digits
 from bot.vocab import GENDERS, STAKEHOLDERS
 
 PUBLISHED = "published"
@@ -139,12 +140,17 @@ class Walkin:
     organisation: str | None
 
 
+def clean_walkin_name(name: str | None) -> str:
+    """A walk-in's typed name, as a member's name is checked; raises forms.Invalid if it does not fit."""
+    return forms.clean_text(name, members.NAME_MAX, multiline=False)
+
+
 def clean_walkin(name: str, gender: str, stakeholder: str, organisation: str | None) -> Walkin:
-    """Validates a walk-in's details; raises members.InvalidAnswer with the reason if one does not fit."""
+    """Validates a walk-in's details; raises forms.Invalid (the reason, and the limit broken) if one does not fit."""
     if gender not in GENDERS or stakeholder not in STAKEHOLDERS:
-        raise members.InvalidAnswer("choice")
-    return Walkin(members.clean_name(name), gender, stakeholder,
-                  None if organisation is None else members.clean_organisation(organisation))
+        raise forms.Invalid("choice")
+    return Walkin(clean_walkin_name(name), gender, stakeholder, None if organisation is None else
+                  forms.clean_text(organisation, members.ORGANISATION_MAX, multiline=False))
 
 
 async def add_walkin(session: AsyncSession, event_id: int, walkin: Walkin, *, by: int, now: datetime) -> Result:
@@ -172,13 +178,8 @@ def _phone_fragments(query: str) -> list[str]:
 
 
 def clean_query(query: str) -> str:
-    """The typed search, tidied; raises members.InvalidAnswer if it is empty or too long."""
-    text = clean_line(query)
-    if not text:
-        raise members.InvalidAnswer("empty")
-    if len(text) > QUERY_MAX:
-        raise members.InvalidAnswer("too_long")
-    return text
+    """The typed search, tidied; raises forms.Invalid if it is empty or too long."""
+    return forms.clean_text(query, QUERY_MAX, multiline=False)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import forms
 from bot.models import CheckIn, Delivery, Event, Member, OutboxMessage, Rsvp
 from bot.services import outbox
 from bot.services.audience import Audience
@@ -38,12 +39,7 @@ EVENT_FIELDS = ("title_en", "title_km", "description_en", "description_km", "sta
                 "audience")
 
 
-class InvalidInput(ValueError):
-    """A typed answer that does not fit; `reason` says why, as a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+InvalidInput = forms.Invalid  # a typed answer that does not fit; `reason` says why, as a short code
 
 
 # ---------------------------------------------------------------- typed answers
@@ -80,15 +76,19 @@ def parse_start(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     return start
 
 
-def parse_end(text: str, start: datetime, tz: ZoneInfo) -> datetime:
-    """The end: a date and time, or just a time meaning the start's day; after the start."""
+def _on_start_day(text: str, start: datetime, tz: ZoneInfo) -> datetime:
+    """A date and time, or just a time meaning the start's day (in the event's zone)."""
     cleaned = normalize_digits(clean_line(text))
     match = _TIME_ONLY.fullmatch(cleaned)
-    if match is not None:
-        day = start.astimezone(tz)
-        end = _local(day.year, day.month, day.day, int(match.group(1)), int(match.group(2)), tz)
-    else:
-        end = parse_moment(cleaned, tz)
+    if match is None:
+        return parse_moment(cleaned, tz)
+    day = start.astimezone(tz)
+    return _local(day.year, day.month, day.day, int(match.group(1)), int(match.group(2)), tz)
+
+
+def parse_end(text: str, start: datetime, tz: ZoneInfo) -> datetime:
+    """The end: a date and time, or just a time meaning the start's day; after the start."""
+    end = _on_start_day(text, start, tz)
     if end <= start:
         raise InvalidInput("end_before_start")
     return end
@@ -107,13 +107,7 @@ def parse_deadline(text: str, start: datetime, tz: ZoneInfo, now: datetime) -> d
 def parse_reminder(text: str, start: datetime, tz: ZoneInfo, now: datetime) -> int:
     """When to remind, typed as a date and time or as just a time on the start's day; returned as whole minutes
     before the start. It must still be to come and before the start."""
-    cleaned = normalize_digits(clean_line(text))
-    match = _TIME_ONLY.fullmatch(cleaned)
-    if match is not None:
-        day = start.astimezone(tz)
-        moment = _local(day.year, day.month, day.day, int(match.group(1)), int(match.group(2)), tz)
-    else:
-        moment = parse_moment(cleaned, tz)
+    moment = _on_start_day(text, start, tz)
     if moment <= now:
         raise InvalidInput("past")
     minutes = int((start - moment).total_seconds() // 60)
@@ -138,23 +132,13 @@ def add_reminder(minutes: list | None, text: str, start: datetime, tz: ZoneInfo,
 
 
 def clean_title(text: str) -> str:
-    title = clean_line(text)
-    if not title:
-        raise InvalidInput("empty")
-    if len(title) > TITLE_MAX:
-        raise InvalidInput("too_long")
-    return title
+    return forms.clean_text(text, TITLE_MAX, multiline=False)
 
 
 def clean_block(text: str, limit: int) -> str:
-    """Several lines of text: each line cleaned, runs of blank lines folded into one."""
-    lines = [clean_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    block = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if not block:
-        raise InvalidInput("empty")
-    if len(block) > limit:
-        raise InvalidInput("too_long")
-    return block
+    """Several lines of text: each line cleaned, runs of blank lines folded into one (a lone carriage return
+    breaks a line too)."""
+    return forms.clean_text(text.replace("\r\n", "\n").replace("\r", "\n"), limit)
 
 
 def clean_description(text: str) -> str:
@@ -168,12 +152,7 @@ def clean_agenda(text: str) -> str:
 
 
 def clean_venue(text: str) -> str:
-    venue = clean_line(text)
-    if not venue:
-        raise InvalidInput("empty")
-    if len(venue) > VENUE_MAX:
-        raise InvalidInput("too_long")
-    return venue
+    return forms.clean_text(text, VENUE_MAX, multiline=False)
 
 
 def parse_capacity(text: str, seats_taken: int = 0) -> int:

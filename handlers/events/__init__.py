@@ -2,25 +2,38 @@
 invitation, publishing), /events with answers and check-ins, and changing, postponing or cancelling a
 published event. Members' /events lists the events they were invited to, with their answers.
 
-`screens` draws the coordinator's messages from plain data; `new`, `wizard` and `preview` are /newevent,
-`listing` is /events, `changes` is a published event's edits, postponement and cancellation. Members'
-answers (`rsvp`), reminders, check-in and the attendance report are handlers of their own, registered by
-`handlers.register_all` in the order it needs."""
+`screens` draws the coordinator's messages from plain data; `callbacks` names every button; `new`, `wizard`
+and `preview` are /newevent, `listing` is /events, `changes` is a published event's edits, postponement and
+cancellation. Members' answers (`rsvp`), reminders, check-in and the attendance report are handlers of their
+own, registered by `handlers.wiring.register_all` in the order it needs."""
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from handlers.events.changes import manage_button
+from bot.context import AppContext
+from bot.i18n import Translator
+from handlers.ui.common import answer_stale, coordinator_only
+import handlers.events.callbacks as on
+from handlers.events import changes, listing, preview, wizard
 from handlers.events.listing import open_invitation, show_events
 from handlers.events.new import new_event
-from handlers.events.wizard import wizard_button
+
+
+@coordinator_only
+async def out_of_date(update: Update, context: AppContext, _: Translator) -> None:
+    """A coordinator's events button that none of the handlers takes (made by an earlier version, or forged)."""
+    await answer_stale(update, _)
 
 
 def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("newevent", new_event, filters=private))
     app.add_handler(CommandHandler("events", show_events, filters=private))
-    app.add_handler(CallbackQueryHandler(wizard_button, pattern=r"^evn:"))
-    app.add_handler(CallbackQueryHandler(manage_button, pattern=r"^evm:"))
-    app.add_handler(CallbackQueryHandler(open_invitation, pattern=r"^evl:open:(\d{1,9})$"))
+    for route, handler in wizard.BUTTONS + preview.BUTTONS + listing.BUTTONS + changes.BUTTONS:
+        app.add_handler(CallbackQueryHandler(handler, pattern=route.pattern))
+    # After every button of theirs: anything else under these prefixes.
+    app.add_handler(CallbackQueryHandler(out_of_date, pattern=on.NEW.pattern))
+    app.add_handler(CallbackQueryHandler(out_of_date, pattern=on.MANAGE.pattern))
+    app.add_handler(CallbackQueryHandler(open_invitation, pattern=on.OPEN_INVITATION.pattern))

@@ -15,8 +15,9 @@ from bot.services import attendance
 from bot.services.attendance import Attendee, Report
 from bot.text import esc
 from bot.vocab import GENDERS, RSVP_ANSWERS, STAKEHOLDERS, Step, province_label
-from handlers.ui.common import answer_stale, button, keyboard, reply
-from handlers.events.checkin import event_button_label, require_coordinator
+from handlers.ui.common import answer_stale, coordinator_only, reply
+import handlers.events.callbacks as on
+from handlers.events.checkin_screens import event_choice
 from handlers.registration import FIELD_LABELS
 
 MESSAGE_LIMIT = 4000
@@ -172,27 +173,18 @@ def attendance_chart(report: Report, _: Translator) -> bytes:
     )
 
 
-async def choose_event(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def choose_event(update: Update, context: AppContext, _: Translator) -> None:
     """Lists published events, latest first, for the coordinator to pick one."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     async with context.services.db.session() as session:
         events = await attendance.events_for_report(session)
-    if not events:
-        await reply(update, _("There are no published events yet."))
-        return
-    rows = [[button(event_button_label(event, _), f"rep:ev:{event.id}")] for event in events]
-    await reply(update, _("Choose the event for the attendance report:"), keyboard(rows))
+    await reply(update, *event_choice(events, on.ATTENDANCE, _, prompt=_("Choose the event for the attendance report:"),
+                                      empty=_("There are no published events yet.")))
 
 
-async def send_report(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def send_report(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the counts and breakdowns, then the attendee list (XLSX) and a chart (PNG) as documents."""
-    allowed = await require_coordinator(update, context)
-    if allowed is None:
-        return
-    _me, _ = allowed
     async with context.services.db.session() as session:
         report = await attendance.report(session, int(context.match.group(1)))
     if report is None:
@@ -223,4 +215,4 @@ async def _send_files(update: Update, report: Report, _: Translator) -> None:
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("report", choose_event, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(send_report, pattern=r"^rep:ev:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(send_report, pattern=on.ATTENDANCE.pattern))

@@ -3,22 +3,24 @@ before members who answered are told."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 
 from telegram import Update
 
 from bot import event_text
 from bot.context import AppContext
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.models import Draft, Event
 from bot.services import drafts, events, reminders, rsvps
 from bot.text import esc
-from handlers.ui.common import answer_stale, button, coordinator_and_translator as _coordinator, keyboard, reply
+from handlers.ui.common import answer_stale, button, coordinator_only, keyboard, reply
 from handlers.ui.drafts import on_input
-import handlers.events.listing as listing
+import handlers.events.callbacks as on
 import handlers.events.reminders as reminder_jobs
 import handlers.events.rsvp as rsvp_screens
-from handlers.events.inplace import show
+from handlers.events.forms import EditForm
+from handlers.events.inplace import drop_buttons, show
 from handlers.events.screens import (
     EDIT_FIELDS,
     EDIT_KIND,
@@ -28,133 +30,127 @@ from handlers.events.screens import (
     confirm_screen,
     edit_menu,
     edit_prompt,
+    invitation_content,
     update_content,
 )
-from handlers.events.shared import WizardHandler, alert, details, drop_buttons, load_event, typed_values
+from handlers.events.shared import Buttons, alert, details, load_event, typed_values
+
+CLOSED = N_("This event is cancelled or over, so it can no longer be changed.")
+CLEARED = {"location": {"latitude": None, "longitude": None}, "capacity": {"capacity": None}}
 
 
-async def manage_button(update: Update, context: AppContext) -> None:
-    """Every coordinator button on a published event; each re-checks the event and its state."""
-    allowed = await _coordinator(update, context)
-    if allowed is None:
-        return
-    member, _ = allowed
-    data = update.callback_query.data
-    for pattern, handler in MANAGE_BUTTONS:
-        match = re.fullmatch(pattern, data)
-        if match:
-            await handler(update, context, member, _, match)
-            return
-    await answer_stale(update, _)
-
-
-async def _open_event(update: Update, context: AppContext, _: Translator, event_id: int) -> Event | None:
-    """The event if it can still be changed; otherwise tells the coordinator why not."""
-    event, _counts = await load_event(context, event_id)
+async def _open_event(update: Update, context: AppContext, _: Translator) -> Event | None:
+    """The pressed button's event if it can still be changed; otherwise tells the coordinator why not."""
+    event, _counts = await load_event(context, int(context.match.group(1)))
     if event is None or event.status == events.DRAFT:
         await answer_stale(update, _)
         return None
     if not events.is_open(event, context.now()):
-        await alert(update, _("This event is cancelled or over, so it can no longer be changed."))
+        await alert(update, _(CLOSED))
         return None
     return event
 
 
-async def _edit(update, context, member, _, match) -> None:
-    event = await _open_event(update, context, _, int(match.group(1)))
-    if event is None:
-        return
-    await update.callback_query.answer()
-    await show(update, *edit_menu(event, _))
+@coordinator_only
+async def edit(update: Update, context: AppContext, _: Translator) -> None:
+    """Lists the fields of the event that can be changed."""
+    event = await _open_event(update, context, _)
+    if event is not None:
+        await update.callback_query.answer()
+        await show(update, *edit_menu(event, _))
 
 
-async def _start_change(update: Update, context: AppContext, _: Translator, event_id: int, code: str,
-                        postpone: bool = False) -> None:
-    event = await _open_event(update, context, _, event_id)
+async def _start_change(update: Update, context: AppContext, _: Translator, code: str, postpone: bool) -> None:
+    """Asks for the new value of one field (or the new start, when postponing)."""
+    if code not in EDIT_FIELDS:
+        await answer_stale(update, _)
+        return
+    event = await _open_event(update, context, _)
     if event is None:
         return
-    step = EDIT_FIELDS[code][1]
-    data = {"event_id": event.id, "field": code, "postpone": postpone}
+    step, form = EDIT_FIELDS[code][1], EditForm(event_id=event.id, field=code, postpone=postpone)
     async with context.unit_of_work() as session:
-        await drafts.begin(session, update.effective_user.id, EDIT_KIND, step=step, data=data, now=context.now())
+        await drafts.begin(session, update.effective_user.id, EDIT_KIND, step=step, data=asdict(form),
+                           now=context.now())
     await update.callback_query.answer()
     await drop_buttons(update)
-    await reply(update, *edit_prompt(step, data, event, _))
+    await reply(update, *edit_prompt(step, form, event, _))
 
 
-async def _field_change(update, context, member, _, match) -> None:
-    await _start_change(update, context, _, int(match.group(1)), match.group(2))
+@coordinator_only
+async def change_field(update: Update, context: AppContext, _: Translator) -> None:
+    await _start_change(update, context, _, context.match.group(2), postpone=False)
 
 
-async def _postpone(update, context, member, _, match) -> None:
-    await _start_change(update, context, _, int(match.group(1)), "time", postpone=True)
+@coordinator_only
+async def postpone(update: Update, context: AppContext, _: Translator) -> None:
+    await _start_change(update, context, _, "time", postpone=True)
 
 
 async def _pending(session, telegram_id: int, event_id: int) -> Draft | None:
+    """The coordinator's change under way to this event, if any."""
     draft = await drafts.get(session, telegram_id, EDIT_KIND)
-    if draft is None or draft.data.get("event_id") != event_id:
-        return None
-    return draft
+    return draft if draft is not None and drafts.read(draft, EditForm).event_id == event_id else None
 
 
-async def _stage(update: Update, context: AppContext, _: Translator, event: Event, draft_step: str,
-                 values: dict) -> None:
-    """Keeps a typed (or cleared) value aside and asks the coordinator to confirm it."""
-    uid = update.effective_user.id
+async def _stage(update: Update, context: AppContext, _: Translator, event: Event, step: str, values: dict) -> None:
+    """Keeps a typed (or cleared) value aside and asks the coordinator to confirm it; a new start asks for the
+    end first."""
     async with context.unit_of_work() as session:
-        draft = await _pending(session, uid, event.id)
-        if draft is None or draft.step != draft_step:
+        draft = await _pending(session, update.effective_user.id, event.id)
+        if draft is None or draft.step != step:
             return
-        if draft_step == "start":
-            drafts.advance(draft, step="end", now=context.now(), **values)
+        form = drafts.read(draft, EditForm)
+        if step == "start":
+            form, step = replace(form, **values), "end"
         else:
-            staged = {**({"starts_at": draft.data["starts_at"]} if draft.data["field"] == "time" else {}), **values}
-            drafts.advance(draft, step=None, now=context.now(), values=staged)
+            kept = {"starts_at": form.starts_at} if form.field == "time" else {}
+            form, step = replace(form, values={**kept, **values}), None
+        drafts.write(draft, form, step=step, now=context.now())
         answered = await events.count_answered(session, event.id)
-    if draft.step == "end":
-        await reply(update, *edit_prompt("end", draft.data, event, _))
+    if step == "end":
+        await reply(update, *edit_prompt("end", form, event, _))
     else:
-        await reply(update, *confirm_screen(event, draft.data, answered, _))
+        await reply(update, *confirm_screen(event, form, answered, _))
 
 
 @on_input(EDIT_KIND)
-async def edit_input(update: Update, context: AppContext, draft: Draft) -> None:
+@coordinator_only
+async def edit_input(update: Update, context: AppContext, _: Translator, draft: Draft) -> None:
     """Takes the typed new value (or map location) of a published event's field."""
-    allowed = await _coordinator(update, context)
-    if allowed is None:
-        return
-    _member, _ = allowed
-    event, _counts = await load_event(context, draft.data["event_id"])
+    form = drafts.read(draft, EditForm)
+    event, _counts = await load_event(context, form.event_id)
     if event is None or not events.is_open(event, context.now()):
         async with context.unit_of_work() as session:
             await drafts.discard(session, update.effective_user.id, EDIT_KIND)
-        await reply(update, _("This event is cancelled or over, so it can no longer be changed."))
+        await reply(update, _(CLOSED))
         return
-    values = await typed_values(update, draft.step, draft.data, event_text.zone(event), context.now(), _,
+    values = await typed_values(update, draft.step, form.start, [], event_text.zone(event), context.now(), _,
                                 event.seats_taken)
     if values is not None:
         await _stage(update, context, _, event, draft.step, values)
 
 
-async def _clear(update, context, member, _, match) -> None:
+@coordinator_only
+async def clear(update: Update, context: AppContext, _: Translator) -> None:
     """'No map location' / 'No limit' while changing a published event."""
-    event = await _open_event(update, context, _, int(match.group(1)))
+    event = await _open_event(update, context, _)
     if event is None:
         return
     async with context.services.db.session() as session:
         draft = await _pending(session, update.effective_user.id, event.id)
-    cleared = {"location": {"latitude": None, "longitude": None}, "capacity": {"capacity": None}}
-    if draft is None or draft.step not in cleared:
+    if draft is None or draft.step not in CLEARED:
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
     await drop_buttons(update)
-    await _stage(update, context, _, event, draft.step, cleared[draft.step])
+    await _stage(update, context, _, event, draft.step, CLEARED[draft.step])
 
 
-async def _stop(update, context, member, _, match) -> None:
+@coordinator_only
+async def stop(update: Update, context: AppContext, _: Translator) -> None:
     """Leaves the event as it was and shows it again."""
-    event_id = int(match.group(1))
+    event_id = int(context.match.group(1))
     async with context.unit_of_work() as session:
         if await _pending(session, update.effective_user.id, event_id) is not None:
             await drafts.discard(session, update.effective_user.id, EDIT_KIND)
@@ -164,40 +160,8 @@ async def _stop(update, context, member, _, match) -> None:
     await update.callback_query.answer(_("Nothing was changed."))
 
 
-async def _save(update, context, member, _, match) -> None:
-    """Saves a confirmed change, re-plans reminders, and tells the members who answered."""
-    event_id, uid, now = int(match.group(1)), update.effective_user.id, context.now()
-    told, promoted, redraws, result = 0, [], 0, events.Change("not_found", None)
-    async with context.unit_of_work() as session:
-        draft = await _pending(session, uid, event_id)
-        if draft is not None and draft.step is None and "values" in draft.data:
-            result = await events.apply_change(session, event_id, draft.data["values"], now)
-        if result.status == "saved":
-            await reminders.plan(session, result.event, now)
-            await events.refresh_invitations(session, result.event, event_text.invitation_content(result.event))
-            if draft.data["field"] == "cap":
-                promoted = await rsvps.fill_seats(session, result.event, now, rsvp_screens.promotion_content)
-            redraws = await rsvps.event_changed(session, event_id, now)
-            notice = "postpone" if draft.data.get("postpone") else draft.data["field"]
-            if notice in NOTICES:
-                told = await events.tell_answered(session, result.event, kind=events.UPDATE,
-                                                  content=update_content(result.event, NOTICES[notice]),
-                                                  coordinator_chat=update.effective_chat.id, language=_.language,
-                                                  now=now)
-            await drafts.discard(session, uid, EDIT_KIND)
-    if result.status != "saved":
-        await _refused(update, result, _)
-        return
-    await update.callback_query.answer(_("Saved."))
-    await details(update, context, event_id, _)
-    notes = []
-    if result.deadline_dropped:
-        notes.append(_("The answer deadline was no longer before the start, so it was removed."))
-    if told:
-        notes.append(_.ngettext("{count} member who answered is being told.",
-                                "{count} members who answered are being told.", told).format(count=_.number(told)))
-    if notes:
-        await reply(update, "\n".join([_("Saved."), *notes]))
+async def _after_commit(context: AppContext, event_id: int, *, told: int, promoted: bool, redraws: int) -> None:
+    """Once a change is saved: the event's reminder jobs, the outbox and members' invitations catch up."""
     await reminder_jobs.sync_jobs(context.application, event_id)
     if told or promoted:
         context.services.delivery.wake()
@@ -205,18 +169,91 @@ async def _save(update, context, member, _, match) -> None:
         rsvp_screens.redraw_soon(context.application)
 
 
-async def _refused(update: Update, result: events.Change, _: Translator) -> None:
+@dataclass
+class Saved:
+    """What saving a change did: the change itself, members told, members given a seat, invitations to redraw."""
+
+    change: events.Change
+    told: int = 0
+    promoted: list = field(default_factory=list)
+    redraws: int = 0
+
+
+async def _save_change(session, form: EditForm, chat_id: int, language: str, now: datetime) -> Saved:
+    """Saves the staged values, re-plans reminders, gives waiting members freed seats and tells who answered."""
+    change = await events.apply_change(session, form.event_id, form.values, now)
+    if change.status != "saved":
+        return Saved(change)
+    event = change.event
+    await reminders.plan(session, event, now)
+    await events.refresh_invitations(session, event, invitation_content(event))
+    saved = Saved(change)
+    if form.field == "cap":
+        saved.promoted = await rsvps.fill_seats(session, event, now, rsvp_screens.promotion_content)
+    saved.redraws = await rsvps.event_changed(session, event.id, now)
+    notice = "postpone" if form.postpone else form.field
+    if notice in NOTICES:
+        saved.told = await events.tell_answered(session, event, kind=events.UPDATE,
+                                                content=update_content(event, NOTICES[notice]),
+                                                coordinator_chat=chat_id, language=language, now=now)
+    return saved
+
+
+@coordinator_only
+async def save(update: Update, context: AppContext, _: Translator) -> None:
+    """Saves a confirmed change, re-plans reminders, and tells the members who answered."""
+    event_id, uid = int(context.match.group(1)), update.effective_user.id
+    saved = Saved(events.Change("not_found", None))
+    async with context.unit_of_work() as session:
+        draft = await _pending(session, uid, event_id)
+        form = drafts.read(draft, EditForm)
+        if draft is not None and draft.step is None and form.values is not None:
+            saved = await _save_change(session, form, update.effective_chat.id, _.language, context.now())
+            if saved.change.status == "saved":
+                await drafts.discard(session, uid, EDIT_KIND)
+    if saved.change.status != "saved":
+        await _refused(update, saved.change, _)
+        return
+    await update.callback_query.answer(_("Saved."))
+    await details(update, context, event_id, _)
+    notes = []
+    if saved.change.deadline_dropped:
+        notes.append(_("The answer deadline was no longer before the start, so it was removed."))
+    if saved.told:
+        notes.append(_told(saved.told, _))
+    if notes:
+        await reply(update, "\n".join([_("Saved."), *notes]))
+    await _after_commit(context, event_id, saved)
+
+
+def _told(count: int, _: Translator) -> str:
+    return _.ngettext("{count} member who answered is being told.",
+                      "{count} members who answered are being told.", count).format(count=_.number(count))
+
+
+async def _after_commit(context: AppContext, event_id: int, saved: Saved) -> None:
+    """Once a change is saved: the event's reminder jobs, the outbox and members' invitations catch up."""
+    await reminder_jobs.sync_jobs(context.application, event_id)
+    if saved.told or saved.promoted:
+        context.services.delivery.wake()
+    if saved.redraws:
+        rsvp_screens.redraw_soon(context.application)
+
+
+async def _refused(update: Update, change: events.Change, _: Translator) -> None:
     """Why a confirmed change could not be saved after all."""
-    if result.event is None:
+    if change.event is None:
         await answer_stale(update, _)
-    elif result.status == "closed":
-        await alert(update, _("This event is cancelled or over, so it can no longer be changed."))
+    elif change.status == "closed":
+        await alert(update, _(CLOSED))
     else:
-        await alert(update, _(INVALID[result.status]).format(taken=_.number(result.event.seats_taken)))
+        await alert(update, _(INVALID[change.status]).format(taken=_.number(change.event.seats_taken)))
 
 
-async def _cancel(update, context, member, _, match) -> None:
-    event = await _open_event(update, context, _, int(match.group(1)))
+@coordinator_only
+async def cancel(update: Update, context: AppContext, _: Translator) -> None:
+    """Asks whether to cancel the event, saying how many members who answered will be told."""
+    event = await _open_event(update, context, _)
     if event is None:
         return
     async with context.services.db.session() as session:
@@ -226,48 +263,49 @@ async def _cancel(update, context, member, _, match) -> None:
         "{count} members who answered will be told, and no more reminders will be sent.", answered).format(
         count=_.number(answered))
     await update.callback_query.answer()
-    await show(update, text, keyboard([[button("❌ " + _("Yes, cancel the event"), f"evm:cancelyes:{event.id}")],
-                                       [button("◀ " + _("No, keep it"), f"evm:open:{event.id}")]]))
+    await show(update, text, keyboard([[button("❌ " + _("Yes, cancel the event"), on.CANCEL_CONFIRMED.data(event.id))],
+                                       [button("◀ " + _("No, keep it"), on.OPEN.data(event.id))]]))
 
 
-async def _cancel_confirmed(update, context, member, _, match) -> None:
+async def _cancel_event(session, event_id: int, chat_id: int, language: str,
+                        now: datetime) -> tuple[Event | None, Saved | None]:
+    """Cancels the event if it is still open: (the event as it was, what cancelling did or None)."""
+    current = await events.get(session, event_id)
+    event = await events.cancel(session, event_id, now) if current and events.is_open(current, now) else None
+    if event is None:
+        return current, None
+    await reminders.plan(session, event, now)
+    saved = Saved(events.Change("saved", event), redraws=await rsvps.event_changed(session, event_id, now))
+    saved.told = await events.tell_answered(session, event, kind=events.CANCELLATION, content=cancel_content(event),
+                                            coordinator_chat=chat_id, language=language, now=now)
+    return current, saved
+
+
+@coordinator_only
+async def cancel_confirmed(update: Update, context: AppContext, _: Translator) -> None:
     """Cancels the event: members who answered are told, reminders stop, unsent invitations are dropped."""
-    event_id, now = int(match.group(1)), context.now()
+    event_id = int(context.match.group(1))
     async with context.unit_of_work() as session:
-        current = await events.get(session, event_id)
-        event = await events.cancel(session, event_id, now) if current and events.is_open(current, now) else None
-        told = redraws = 0
-        if event is not None:
-            await reminders.plan(session, event, now)
-            redraws = await rsvps.event_changed(session, event_id, now)
-            told = await events.tell_answered(session, event, kind=events.CANCELLATION, content=cancel_content(event),
-                                              coordinator_chat=update.effective_chat.id, language=_.language, now=now)
+        current, saved = await _cancel_event(session, event_id, update.effective_chat.id, _.language, context.now())
     if current is None or current.status == events.DRAFT:
         await answer_stale(update, _)
         return
-    if event is None:
-        await alert(update, _("This event is cancelled or over, so it can no longer be changed."))
+    if saved is None:
+        await alert(update, _(CLOSED))
         return
     await update.callback_query.answer(_("The event has been cancelled."))
     await details(update, context, event_id, _)
-    await reply(update, _("The event has been cancelled.") + ("\n" + _.ngettext(
-        "{count} member who answered is being told.", "{count} members who answered are being told.", told).format(
-        count=_.number(told)) if told else ""))
-    await reminder_jobs.sync_jobs(context.application, event_id)
-    if told:
-        context.services.delivery.wake()
-    if redraws:
-        rsvp_screens.redraw_soon(context.application)
+    await reply(update, _("The event has been cancelled.") + ("\n" + _told(saved.told, _) if saved.told else ""))
+    await _after_commit(context, event_id, saved)
 
 
-BUTTONS: list[tuple[str, WizardHandler]] = [
-    (r"evm:edit:(\d{1,9})", _edit),
-    (r"evm:field:(\d{1,9}):(" + "|".join(EDIT_FIELDS) + ")", _field_change),
-    (r"evm:postpone:(\d{1,9})", _postpone),
-    (r"evm:clear:(\d{1,9})", _clear),
-    (r"evm:stop:(\d{1,9})", _stop),
-    (r"evm:save:(\d{1,9})", _save),
-    (r"evm:cancel:(\d{1,9})", _cancel),
-    (r"evm:cancelyes:(\d{1,9})", _cancel_confirmed),
+BUTTONS: Buttons = [
+    (on.EDIT, edit),
+    (on.EDIT_FIELD, change_field),
+    (on.POSTPONE, postpone),
+    (on.CLEAR, clear),
+    (on.STOP, stop),
+    (on.SAVE, save),
+    (on.CANCEL, cancel),
+    (on.CANCEL_CONFIRMED, cancel_confirmed),
 ]
-MANAGE_BUTTONS = listing.BUTTONS + BUTTONS

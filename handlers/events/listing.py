@@ -6,13 +6,15 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import AppContext
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
+from bot.models import Member
 from bot.services import events, rsvps
-from handlers.ui.common import answer_stale, is_coordinator, load_member, reply, tr
+from handlers.ui.common import answer_stale, coordinator_only, is_coordinator, load_member, reply, tr
+import handlers.events.callbacks as on
 import handlers.events.rsvp as rsvp_screens
 from handlers.events.inplace import show
 from handlers.events.screens import member_screen, overview_screen
-from handlers.events.shared import WizardHandler, alert, details
+from handlers.events.shared import Buttons, details, registered_first
 
 
 async def overview(context: AppContext, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -37,37 +39,37 @@ async def show_events(update: Update, context: AppContext) -> None:
     await reply(update, *member_screen(items, _))
 
 
-async def open_invitation(update: Update, context: AppContext) -> None:
+@registered_first(N_("Send /start to register."))
+async def open_invitation(update: Update, context: AppContext, member: Member) -> None:
     """Shows a member the invitation of one of their events, with their answer and the answer buttons."""
     event_id = int(context.match.group(1))
-    member = await load_member(context, update.effective_user.id)
-    _ = tr(member, update)
-    if member is None or member.registered_at is None:
-        await alert(update, _("Send /start to register."))
-        return
     async with context.services.db.session() as session:
         mine = await events.is_members(session, event_id, member.id, context.now())
         outcome = await rsvps.view(session, event_id=event_id, member_id=member.id, now=context.now())
     if not mine:
-        await answer_stale(update, _)
+        await answer_stale(update, tr(member))
         return
     await update.callback_query.answer()
     await rsvp_screens.send_invitation(update, context, outcome, member.language)
 
 
-async def _list(update, context, member, _, match) -> None:
+@coordinator_only
+async def list_events(update: Update, context: AppContext, _: Translator) -> None:
+    """The coordinators' list again, in place."""
     await update.callback_query.answer()
     await show(update, *await overview(context, _))
 
 
-async def _open(update, context, member, _, match) -> None:
-    if not await details(update, context, int(match.group(1)), _):
+@coordinator_only
+async def open_event(update: Update, context: AppContext, _: Translator) -> None:
+    """One event's details, in place."""
+    if not await details(update, context, int(context.match.group(1)), _):
         await answer_stale(update, _)
         return
     await update.callback_query.answer()
 
 
-BUTTONS: list[tuple[str, WizardHandler]] = [
-    (r"evm:list", _list),
-    (r"evm:open:(\d{1,9})", _open),
+BUTTONS: Buttons = [
+    (on.LIST, list_events),
+    (on.OPEN, open_event),
 ]

@@ -3,6 +3,7 @@ to the preview of the invitation."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,10 @@ from bot.services import drafts, events
 from bot.services.audience import Audience
 from bot.text import esc
 from handlers.ui import audience_picker
-from handlers.ui.common import button, coordinator_and_translator as _coordinator, keyboard, reply
+from handlers.ui.common import button, coordinator_only, keyboard, load_member, reply
 from handlers.ui.drafts import on_input
+import handlers.events.callbacks as on
+from handlers.events.forms import EventForm, store
 from handlers.events.screens import (
     BUTTON_STEPS,
     KIND,
@@ -33,8 +36,8 @@ from handlers.events.screens import (
 from handlers.events.shared import typed_values
 
 
-async def audience_screen(context: AppContext, data: dict, _: Translator, view: str = audience_picker.MAIN):
-    chosen = Audience.from_json(data.get("audience"))
+async def audience_screen(context: AppContext, form: EventForm, _: Translator, view: str = audience_picker.MAIN):
+    chosen = Audience.from_json(form.audience)
     async with context.services.db.session() as session:
         sizes = await audiences.size(session, chosen)
     return audience_picker.picker_screen(chosen, _, PICKER, sizes, view=view, heading=_("Who should be invited?"))
@@ -42,29 +45,28 @@ async def audience_screen(context: AppContext, data: dict, _: Translator, view: 
 
 async def ask(update: Update, context: AppContext, draft: Draft, _: Translator) -> None:
     """Sends the question the draft is on, as a new message (the preview is several)."""
+    form = drafts.read(draft, EventForm)
     if draft.step == "preview":
-        await send_preview(update, context, draft, _)
-        return
-    if draft.step == "audience":
-        await reply(update, *await audience_screen(context, draft.data, _))
-        return
-    if draft.step == "reminders":
-        await reply(update, *reminders_screen(draft.data, context.now(), _))
-        return
-    await reply(update, *step_screen(draft.step, draft.data, _))
+        await send_preview(update, context, form, _)
+    elif draft.step == "audience":
+        await reply(update, *await audience_screen(context, form, _))
+    elif draft.step == "reminders":
+        await reply(update, *reminders_screen(form, context.now(), _))
+    else:
+        await reply(update, *step_screen(draft.step, form, _))
 
 
-async def draft_event(context: AppContext, draft: Draft) -> tuple[Event, dict[str, int]]:
+async def draft_event(context: AppContext, form: EventForm) -> tuple[Event, dict[str, int]]:
     """The draft's event row and how many members its audience has, per language."""
     async with context.services.db.session() as session:
-        event = await events.get(session, draft.data["event_id"])
+        event = await events.get(session, form.event_id)
         sizes = await audiences.size(session, Audience.from_json(event.audience))
     return event, sizes
 
 
-async def send_preview(update: Update, context: AppContext, draft: Draft, _: Translator) -> None:
+async def send_preview(update: Update, context: AppContext, form: EventForm, _: Translator) -> None:
     """The invitation in each language exactly as members will get it, then the rest and the actions."""
-    event, sizes = await draft_event(context, draft)
+    event, sizes = await draft_event(context, form)
     await reply(update, _("<b>Preview</b>: this is the invitation exactly as members will see it, in each language."))
     for language in LANGUAGES:
         reader = translator(language)
@@ -75,8 +77,9 @@ async def send_preview(update: Update, context: AppContext, draft: Draft, _: Tra
 async def arrive(session, draft: Draft, telegram_id: int, now: datetime) -> None:
     """On reaching the preview, the answers are written to the event row the preview shows."""
     if draft.step == "preview":
-        event = await events.save_draft(session, draft.data, created_by=telegram_id, now=now)
-        drafts.advance(draft, step="preview", now=now, event_id=event.id, editing=None)
+        form = drafts.read(draft, EventForm)
+        event = await events.save_draft(session, asdict(form), created_by=telegram_id, now=now)
+        store(draft, form, replace(form, event_id=event.id, editing=None), step="preview", now=now)
 
 
 async def begin(update: Update, context: AppContext, member: Member, _: Translator) -> None:
@@ -84,7 +87,7 @@ async def begin(update: Update, context: AppContext, member: Member, _: Translat
     async with context.unit_of_work() as session:
         old = await drafts.get(session, uid, KIND)
         if old is not None:
-            await events.discard_draft(session, (old.data or {}).get("event_id"))
+            await events.discard_draft(session, drafts.read(old, EventForm).event_id)
         data = events.new_draft_data(member.language, context.settings.timezone)
         draft = await drafts.begin(session, uid, KIND, step=wizard_order(member.language)[0], data=data,
                                    now=context.now())
@@ -93,12 +96,10 @@ async def begin(update: Update, context: AppContext, member: Member, _: Translat
     await ask(update, context, draft, _)
 
 
-async def new_event(update: Update, context: AppContext) -> None:
+@coordinator_only
+async def new_event(update: Update, context: AppContext, _: Translator) -> None:
     """Starts the guided creation of an event, or offers to continue an unfinished one."""
-    allowed = await _coordinator(update, context)
-    if allowed is None:
-        return
-    member, _ = allowed
+    member = await load_member(context, update.effective_user.id)
     if member is None or member.registered_at is None:
         await reply(update, _("Send /start to register."))
         return
@@ -107,38 +108,37 @@ async def new_event(update: Update, context: AppContext) -> None:
     if draft is None:
         await begin(update, context, member, _)
         return
-    title = draft.data.get(f"title_{draft.data.get('first', 'en')}") or ""
+    form = drafts.read(draft, EventForm)
+    title = form.text("title", form.first)
     text = _("You have an unfinished event. Continue it, or start again?")
     if title:
         text += f"\n\n<b>{esc(title)}</b>"
-    await reply(update, text, keyboard([[button("▶ " + _("Continue"), "evn:resume"),
-                                         button("🔄 " + _("Start again"), "evn:restart")]]))
+    await reply(update, text, keyboard([[button("▶ " + _("Continue"), on.RESUME.data()),
+                                         button("🔄 " + _("Start again"), on.RESTART.data())]]))
 
 
 @on_input(KIND)
-async def wizard_input(update: Update, context: AppContext, draft: Draft) -> None:
+@coordinator_only
+async def wizard_input(update: Update, context: AppContext, _: Translator, draft: Draft) -> None:
     """Takes a typed answer (or a map location) for the question the draft is on."""
-    allowed = await _coordinator(update, context)
-    if allowed is None:
-        return
-    _member, _ = allowed
-    step, data = draft.step, draft.data
-    tz, now = ZoneInfo(data["timezone"]), context.now()
+    step, form, now = draft.step, drafts.read(draft, EventForm), context.now()
     if step in BUTTON_STEPS:
         await reply(update, _("Please choose one of the buttons."))
         if step == "preview":
-            await reply(update, *summary_screen(*await draft_event(context, draft), now, _))
+            await reply(update, *summary_screen(*await draft_event(context, form), now, _))
         else:
             await ask(update, context, draft, _)
         return
-    values = await typed_values(update, step, data, tz, now, _)
+    values = await typed_values(update, step, form.start, form.reminder_minutes, ZoneInfo(form.timezone), now, _)
     if values is None:
         return
     async with context.unit_of_work() as session:
         draft = await drafts.get(session, update.effective_user.id, KIND)
         if draft is None or draft.step != step:
             return
+        form = drafts.read(draft, EventForm)
         # A typed reminder is added to the list on the screen, which is asked again.
-        drafts.advance(draft, step=step if step == "reminders" else next_step(step, draft.data), now=now, **values)
+        store(draft, form, replace(form, **values), step=step if step == "reminders" else next_step(step, form),
+              now=now)
         await arrive(session, draft, update.effective_user.id, now)
     await ask(update, context, draft, _)

@@ -3,58 +3,76 @@ the draft, and publishing the event."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 
 from telegram import Update
 
-from bot import event_text
 from bot.context import AppContext
 from bot.i18n import Translator
-from bot.models import Draft
+from bot.models import Draft, Event
 from bot.services import drafts, events, reminders
-from handlers.ui.common import answer_stale
+from handlers.ui.common import answer_stale, coordinator_only
+import handlers.events.callbacks as on
 import handlers.events.reminders as reminder_jobs
-from handlers.events.inplace import show
+from handlers.events.forms import EventForm, store
+from handlers.events.inplace import drop_buttons, show
 from handlers.events.new import ask, draft_event
-from handlers.events.screens import GROUPS, KIND, fields_screen, group_steps, published_text, summary_screen
-from handlers.events.shared import WizardHandler, alert, drop_buttons
+from handlers.events.screens import (
+    GROUPS,
+    KIND,
+    fields_screen,
+    group_steps,
+    invitation_content,
+    published_text,
+    summary_screen,
+)
+from handlers.events.shared import Buttons, alert
 
 
-async def _preview_button(update, context, member, _, match) -> None:
+@coordinator_only
+async def preview_answer(update: Update, context: AppContext, _: Translator) -> None:
+    """An answer button of the preview says what it is for."""
     await alert(update, _("This is a preview: members will answer with these buttons."))
 
 
-async def _preview_step(update: Update, context: AppContext, _: Translator) -> Draft | None:
-    """The caller's draft if it is at the preview; otherwise says the button is stale."""
+async def at_preview(update: Update, context: AppContext, _: Translator) -> Draft | None:
+    """The caller's draft if it is at the preview; otherwise says the button is out of date."""
     async with context.services.db.session() as session:
         draft = await drafts.get(session, update.effective_user.id, KIND)
     if draft is None or draft.step != "preview":
         await answer_stale(update, _)
         return None
+    await update.callback_query.answer()
     return draft
 
 
-async def _fields(update, context, member, _, match) -> None:
-    if await _preview_step(update, context, _) is None:
-        return
-    await update.callback_query.answer()
-    await show(update, *fields_screen(_))
+@coordinator_only
+async def choose_field(update: Update, context: AppContext, _: Translator) -> None:
+    """Lists the parts of the event that can be corrected."""
+    if await at_preview(update, context, _) is not None:
+        await show(update, *fields_screen(_))
 
 
-async def _back(update, context, member, _, match) -> None:
-    draft = await _preview_step(update, context, _)
-    if draft is None:
-        return
-    await update.callback_query.answer()
-    await show(update, *summary_screen(*await draft_event(context, draft), context.now(), _))
+@coordinator_only
+async def back_to_preview(update: Update, context: AppContext, _: Translator) -> None:
+    draft = await at_preview(update, context, _)
+    if draft is not None:
+        form = drafts.read(draft, EventForm)
+        await show(update, *summary_screen(*await draft_event(context, form), context.now(), _))
 
 
-async def _field(update, context, member, _, match) -> None:
-    group = match.group(1)
+@coordinator_only
+async def correct_field(update: Update, context: AppContext, _: Translator) -> None:
+    """Asks again the question(s) of one part; the preview follows once it is answered."""
+    group = context.match.group(1)
     async with context.unit_of_work() as session:
         draft = await drafts.get(session, update.effective_user.id, KIND)
-        ok = draft is not None and draft.step == "preview"
+        ok = draft is not None and draft.step == "preview" and group in GROUPS
         if ok:
-            drafts.advance(draft, step=group_steps(group, draft.data["first"])[0], now=context.now(), editing=group)
+            form = drafts.read(draft, EventForm)
+            store(draft, form, replace(form, editing=group), step=group_steps(group, form.first)[0],
+                  now=context.now())
     if not ok:
         await answer_stale(update, _)
         return
@@ -63,11 +81,13 @@ async def _field(update, context, member, _, match) -> None:
     await ask(update, context, draft, _)
 
 
-async def _discard(update, context, member, _, match) -> None:
+@coordinator_only
+async def discard(update: Update, context: AppContext, _: Translator) -> None:
+    """Drops the draft and its unpublished event."""
     async with context.unit_of_work() as session:
         draft = await drafts.get(session, update.effective_user.id, KIND)
         if draft is not None:
-            await events.discard_draft(session, draft.data.get("event_id"))
+            await events.discard_draft(session, drafts.read(draft, EventForm).event_id)
             await drafts.discard(session, update.effective_user.id, KIND)
     if draft is None:
         await answer_stale(update, _)
@@ -76,51 +96,53 @@ async def _discard(update, context, member, _, match) -> None:
     await show(update, _("The draft was discarded. Nothing was sent."))
 
 
-async def _publish(update, context, member, _, match) -> None:
+async def _publish_once(session, uid: int, chat_id: int, event_id: int, language: str,
+                        now: datetime) -> tuple[str, int, Event | None]:
+    """Publishes the previewed event unless the press is out of date: (outcome, members invited, the event)."""
+    draft = await drafts.get(session, uid, KIND)
+    current = await events.get(session, event_id)
+    if current is not None and current.status != events.DRAFT:
+        return "already", 0, None
+    previewed = draft is not None and draft.step == "preview" and drafts.read(draft, EventForm).event_id == event_id
+    if current is None or not previewed:
+        return "stale", 0, None
+    if current.starts_at <= now:
+        return "past", 0, None
+    event = await events.publish(session, event_id, now)
+    if event is None:
+        return "already", 0, None
+    await reminders.plan(session, event, now)
+    invited = await events.invite(session, event, invitation_content(event), coordinator_chat=chat_id,
+                                  language=language, now=now)
+    await drafts.discard(session, uid, KIND)
+    return "published", invited, event
+
+
+@coordinator_only
+async def publish(update: Update, context: AppContext, _: Translator) -> None:
     """Publishes the event once: the invitation goes to the audience, reminders are planned, the link is shown."""
-    event_id = int(match.group(1))
-    uid, now = update.effective_user.id, context.now()
-    outcome, invited, event = "stale", 0, None
     async with context.unit_of_work() as session:
-        draft = await drafts.get(session, uid, KIND)
-        current = await events.get(session, event_id)
-        if current is not None and current.status != events.DRAFT:
-            outcome = "already"
-        elif current is None or draft is None or draft.step != "preview" or draft.data.get("event_id") != event_id:
-            outcome = "stale"
-        elif current.starts_at <= now:
-            outcome = "past"
-        else:
-            event = await events.publish(session, event_id, now)
-            if event is None:
-                outcome = "already"
-            else:
-                outcome = "published"
-                await reminders.plan(session, event, now)
-                invited = await events.invite(session, event, event_text.invitation_content(event),
-                                              coordinator_chat=update.effective_chat.id, language=_.language, now=now)
-                await drafts.discard(session, uid, KIND)
+        outcome, invited, event = await _publish_once(session, update.effective_user.id, update.effective_chat.id,
+                                                      int(context.match.group(1)), _.language, context.now())
     if outcome == "already":
         await alert(update, _("This event is already published."))
-        return
-    if outcome == "stale":
+    elif outcome == "stale":
         await answer_stale(update, _)
-        return
-    if outcome == "past":
+    elif outcome == "past":
         await alert(update, _("The start time has passed. Please change the date and time before publishing."))
-        return
-    await update.callback_query.answer(_("Published."))
-    await show(update, published_text(event, invited, context.bot.username, _))
-    await reminder_jobs.sync_jobs(context.application, event.id)
-    if invited:
-        context.services.delivery.wake()
+    else:
+        await update.callback_query.answer(_("Published."))
+        await show(update, published_text(event, invited, context.bot.username, _))
+        await reminder_jobs.sync_jobs(context.application, event.id)
+        if invited:
+            context.services.delivery.wake()
 
 
-BUTTONS: list[tuple[str, WizardHandler]] = [
-    (r"evn:pv", _preview_button),
-    (r"evn:edit", _fields),
-    (r"evn:back", _back),
-    (r"evn:field:(" + "|".join(GROUPS) + ")", _field),
-    (r"evn:discard", _discard),
-    (r"evn:publish:(\d{1,9})", _publish),
+BUTTONS: Buttons = [
+    (on.PREVIEW, preview_answer),
+    (on.FIELDS, choose_field),
+    (on.BACK, back_to_preview),
+    (on.FIELD, correct_field),
+    (on.DISCARD, discard),
+    (on.PUBLISH, publish),
 ]

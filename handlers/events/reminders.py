@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from telegram.ext import Application
 
 from bot.context import AppContext, Services
-from bot.event_text import rsvp_buttons, title, when
-from bot.i18n import LANGUAGES, translator
+from bot.event_text import title, when
+from bot.i18n import Translator
 from bot.models import Event, Reminder
 from bot.services import reminders
 from bot.text import esc
 from handlers import system
+from handlers.events.screens import in_every_language, rsvp_buttons
 
 log = logging.getLogger("sahakor.reminders")
 
@@ -36,11 +37,10 @@ def map_link(event: Event) -> str | None:
     return f"https://www.openstreetmap.org/?mlat={lat}&amp;mlon={lon}#map=17/{lat}/{lon}"
 
 
-def reminder_text(event: Event, language: str, now: datetime) -> str:
+def reminder_text(event: Event, _: Translator, now: datetime) -> str:
     """The reminder as HTML: how soon, the title, the time, the venue and the map."""
-    _ = translator(language)
     soon = _.duration(event.starts_at - now, threshold=1.1, add_direction=True)
-    lines = [_("⏰ Reminder: <b>{title}</b> starts {soon}.").format(title=esc(title(event, language)), soon=soon),
+    lines = [_("⏰ Reminder: <b>{title}</b> starts {soon}.").format(title=esc(title(event, _.language)), soon=soon),
              "", "🗓 " + when(event, _)]
     if event.venue:
         lines.append("📍 " + esc(event.venue))
@@ -53,9 +53,7 @@ def reminder_text(event: Event, language: str, now: datetime) -> str:
 
 def reminder_content(event: Event, now: datetime) -> dict[str, dict]:
     """The reminder in every language, with the answer buttons so plans can still change."""
-    return {language: {"text": reminder_text(event, language, now),
-                       "buttons": rsvp_buttons(event.id, translator(language))}
-            for language in LANGUAGES}
+    return in_every_language(lambda _: {"text": reminder_text(event, _, now), "buttons": rsvp_buttons(event.id, _)})
 
 
 def _services(application: Application) -> Services:

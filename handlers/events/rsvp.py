@@ -18,8 +18,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import AppContext, Services
-from bot.event_text import deadline_text, description, fingerprint, invitation_text, rsvp_buttons, title, when, zone
-from bot.i18n import LANGUAGES, N_, Translator, translator
+from bot.event_text import deadline_text, description, fingerprint, invitation_text, title, when, zone
+from bot.i18n import N_, Translator, translator
 from bot.models import Event, Member
 from bot.services import rsvps
 from bot.services.rsvps import EventView, MemberView, Outcome, Status
@@ -27,13 +27,17 @@ from bot.text import esc
 from bot.vocab import RSVP_ANSWERS, RSVP_CODES
 from handlers import system
 from handlers.ui import deeplinks
-from handlers.ui.common import answer_stale, button, keyboard, load_member, reply, tr
+from handlers.ui.common import answer_stale, button, keyboard, reply, tr
+import handlers.events.callbacks as on
 import handlers.events.inplace as inplace
+from handlers.events.screens import in_every_language, rsvp_buttons
+from handlers.events.shared import alert, registered_first
 
 log = logging.getLogger("sahakor.rsvp")
 
 CALENDAR_ANSWERS = (rsvps.GOING, rsvps.MAYBE)
 WAITING_LABEL = N_("Waiting list")
+REGISTER_FIRST = N_("Please register first: send /start.")
 # Telegram's answers to an edit of a message that is gone or too old to edit: it is no longer redrawn.
 GONE = ("message to edit not found", "can't be edited", "message_id_invalid", "there is no text in the message")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -132,18 +136,18 @@ def toast(outcome: Outcome, _: Translator) -> str:
 
 def promotion_content(event: Event | EventView) -> dict[str, dict]:
     """'A seat is free for you', in every language, with a calendar button and the answer buttons."""
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
+
+    def message(_: Translator) -> dict:
         text = "\n".join([
             _("🎉 A seat has become free for you at <b>{title}</b>: you are now going!").format(
-                title=esc(title(event, language))),
+                title=esc(title(event, _.language))),
             "", "🗓 " + when(event, _), *(["📍 " + esc(event.venue)] if event.venue else []), "",
             _("If you can no longer come, please press “Can't go” so the seat goes to the next person waiting."),
         ])
-        calendar = [[_("📅 Add to my calendar"), f"ev:ics:{event.id}"]]
-        content[language] = {"text": text, "buttons": [calendar, *rsvp_buttons(event.id, _)]}
-    return content
+        calendar = [[_("📅 Add to my calendar"), on.CALENDAR.data(event.id)]]
+        return {"text": text, "buttons": [calendar, *rsvp_buttons(event.id, _)]}
+
+    return in_every_language(message)
 
 
 @lru_cache(maxsize=32)
@@ -263,10 +267,6 @@ async def send_calendar(update: Update, context: AppContext, event: Event | Even
 # ---------------------------------------------------------------- handlers
 
 
-async def query_alert(update: Update, text: str) -> None:
-    await update.callback_query.answer(text, show_alert=True)
-
-
 async def rsvp(update: Update, context: AppContext) -> None:
     """Records Going / Maybe / Can't go, redraws the invitation with the answer, and confirms it."""
     event_id, answer = int(context.match.group(1)), RSVP_CODES[context.match.group(2)]
@@ -284,10 +284,10 @@ async def rsvp(update: Update, context: AppContext) -> None:
                     earlier = await rsvps.shown(session, outcome, query.message.message_id, drawn(*screen))
     _ = tr(member, update)
     if not registered:
-        await query_alert(update, _("Please register first: send /start."))
+        await alert(update, _(REGISTER_FIRST))
         return
     if outcome.status is not Status.OK:
-        await query_alert(update, unavailable_text(outcome, _))
+        await alert(update, unavailable_text(outcome, _))
         return
     if outcome.promoted and context.services.delivery is not None:
         context.services.delivery.wake()
@@ -301,18 +301,14 @@ async def rsvp(update: Update, context: AppContext) -> None:
         await send_confirmation(update, context, outcome, member)
 
 
-async def calendar(update: Update, context: AppContext) -> None:
+@registered_first(REGISTER_FIRST)
+async def calendar(update: Update, context: AppContext, member: Member) -> None:
     """Sends the calendar file again to a member who is going (or might)."""
-    event_id = int(context.match.group(1))
-    member = await load_member(context, update.effective_user.id)
-    _ = tr(member, update)
-    if member is None or member.registered_at is None:
-        await query_alert(update, _("Please register first: send /start."))
-        return
+    event_id, _ = int(context.match.group(1)), translator(member.language)
     async with context.services.db.session() as session:
         outcome = await rsvps.view(session, event_id=event_id, member_id=member.id, now=context.now())
     if outcome.status in (Status.NOT_FOUND, Status.NOT_OPEN, Status.CANCELLED):
-        await query_alert(update, unavailable_text(outcome, _))
+        await alert(update, unavailable_text(outcome, _))
         return
     if outcome.answer not in CALENDAR_ANSWERS or outcome.waitlisted:
         await answer_stale(update, _)
@@ -435,5 +431,5 @@ async def redraw_left_over(application: Application) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(rsvp, pattern=r"^ev:rsvp:(\d{1,9}):(y|m|n)$"))
-    app.add_handler(CallbackQueryHandler(calendar, pattern=r"^ev:ics:(\d{1,9})$"))
+    app.add_handler(CallbackQueryHandler(rsvp, pattern=on.ANSWER.pattern))
+    app.add_handler(CallbackQueryHandler(calendar, pattern=on.CALENDAR.pattern))

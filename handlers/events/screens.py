@@ -3,6 +3,7 @@ the preview, the lists of /events, one event's details and the screens for chang
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,10 +21,12 @@ from bot.text import esc
 from bot.vocab import RSVP_ANSWERS
 from handlers.ui import audience_picker
 from handlers.ui.common import button, keyboard, pairs
+import handlers.events.callbacks as on
+from handlers.events.forms import EditForm, EventForm
 
 KIND = "event"  # the /newevent conversation
 EDIT_KIND = "event_edit"  # a change to a published event
-PICKER = "evn:aud"
+PICKER = on.AUDIENCE.data()
 LANGUAGE_LABELS = {"km": N_("Khmer"), "en": N_("English")}
 LIST_TITLE_MAX = 60
 
@@ -96,12 +99,11 @@ def group_steps(group: str, first: str) -> list[str]:
     return [group]
 
 
-def next_step(step: str, data: dict) -> str:
+def next_step(step: str, form: EventForm) -> str:
     """The question after `step`; back to the preview once a part corrected from it is done."""
-    editing = data.get("editing")
-    if editing and step == group_steps(editing, data["first"])[-1]:
+    if form.editing and step == group_steps(form.editing, form.first)[-1]:
         return "preview"
-    order = wizard_order(data["first"])
+    order = wizard_order(form.first)
     return order[order.index(step) + 1]
 
 
@@ -134,10 +136,10 @@ def reminders_text(event: Event, now: datetime, _: Translator) -> str:
         for m in upcoming)])
 
 
-def reminders_screen(data: dict, now: datetime, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+def reminders_screen(form: EventForm, now: datetime, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
     """The reminders members will get, the preset times still to come as buttons to add or remove, and how to
     type another time."""
-    event = events.sketch(data)
+    event = form.sketch()
     chosen = set(events.upcoming_reminders(event.reminder_minutes, event.starts_at, now))
     presets = [m for m in REMINDER_PRESETS if event.starts_at - timedelta(minutes=m) > now]
     example = event.starts_at - timedelta(hours=1)
@@ -148,8 +150,9 @@ def reminders_screen(data: dict, now: datetime, _: Translator) -> tuple[str, Inl
         "⏰ " + reminders_text(event, now, _),
         _("Press a time to add or remove it, or type the date and time of another reminder, for example "
           "{example}.").format(example=_.datetime(example, event_text.zone(event), "short"))])
-    rows = pairs([button(("✓ " if m in chosen else "") + before_text(m, _), f"evn:rem:t:{m}") for m in presets])
-    rows.append([button("🔕 " + _("No reminders"), "evn:rem:none"), button("✅ " + _("Done"), "evn:rem:done")])
+    rows = pairs([button(("✓ " if m in chosen else "") + before_text(m, _), on.REMINDER.data(m)) for m in presets])
+    rows.append([button("🔕 " + _("No reminders"), on.REMINDERS.data("none")),
+                 button("✅ " + _("Done"), on.REMINDERS.data("done"))])
     return text, keyboard(rows)
 
 
@@ -163,72 +166,88 @@ def end_prompt(_: Translator) -> str:
              "or a date and time like 14/12/2024 12:00.")
 
 
-def step_screen(step: str, data: dict, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+def step_screen(step: str, form: EventForm, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
     """The question for one step of /newevent (the reminders, the audience and the preview have their own
     screens)."""
     base, language = split(step)
     if base in ("title", "description"):
-        text, rows = _text_question(base, language, data, _)
+        text, rows = _text_question(base, language, form, _)
     else:
-        text, rows = _question(step, data, _)
-    if data.get("editing") and base in KEEPABLE:
-        rows.append([button(_("Keep as it is"), "evn:keep")])
+        text, rows = _question(step, form, _)
+    if form.editing and base in KEEPABLE:
+        rows.append([button(_("Keep as it is"), on.KEEP.data())])
     return text, keyboard(rows) if rows else None
 
 
-def _text_question(base: str, language: str, data: dict, _: Translator) -> tuple[str, list[list]]:
+def _text_question(base: str, language: str, form: EventForm, _: Translator) -> tuple[str, list[list]]:
     """The title or description in one language: the first one asked plainly, the second with a button to
     reuse the first."""
-    first = data["first"]
+    first = form.first
     values = dict(language=language_label(language or first, _), other=language_label(first, _))
     if base == "title" and language == first:
         return _("What is the event's title in {language}? (Up to {limit} characters.)").format(
             limit=_.number(events.TITLE_MAX), **values), []
     if base == "title":
         text = "\n\n".join([
-            _("Title in {other}: {title}").format(title=esc(data.get(f"title_{first}", "")), **values),
+            _("Title in {other}: {title}").format(title=esc(form.text("title", first)), **values),
             _("Type the title in {language}, or press the button to use the same title in both languages.").format(
                 **values)])
-        return text, [[button(_("Use it for both languages"), "evn:both")]]
+        return text, [[button(_("Use it for both languages"), on.BOTH.data())]]
     if language == first:
         text = _("Type a description in {language}: what the event is about and who should come "
                  "(up to {limit} characters).").format(limit=_.number(events.DESCRIPTION_MAX), **values)
-        return text, [[button(_("No description"), "evn:skip:desc")]]
+        return text, [[button(_("No description"), on.SKIP.data("desc"))]]
     text = _("Type the description in {language}, or press the button to use the same description "
              "in both languages.").format(**values)
-    return text, [[button(_("Use it for both languages"), "evn:both")]]
+    return text, [[button(_("Use it for both languages"), on.BOTH.data())]]
 
 
-def _question(step: str, data: dict, _: Translator) -> tuple[str, list[list]]:
+def _question(step: str, form: EventForm, _: Translator) -> tuple[str, list[list]]:
     """The question for the time, the venue, the map, the seats, the deadline or the agenda."""
     if step == "start":
-        return start_prompt(ZoneInfo(data["timezone"]), _), []
+        return start_prompt(ZoneInfo(form.timezone), _), []
     if step == "end":
         return end_prompt(_), []
     if step == "time_ok":
-        text = "🗓 " + event_text.when(events.sketch(data), _) + "\n\n" + _("Is this the right date and time?")
-        return text, [[button("✅ " + _("Yes, that's right"), "evn:time:ok"),
-                       button("✏️ " + _("Change it"), "evn:time:fix")]]
+        text = "🗓 " + event_text.when(form.sketch(), _) + "\n\n" + _("Is this the right date and time?")
+        return text, [[button("✅ " + _("Yes, that's right"), on.TIME.data("ok")),
+                       button("✏️ " + _("Change it"), on.TIME.data("fix"))]]
     if step == "venue":
         return _("Where does it take place? Type the name of the venue, for example: Cambodiana Hotel, "
                  "Phnom Penh."), []
     if step == "location":
         return _("If you like, send the venue's location on the map: tap 📎, then Location. "
-                 "Members get a map link with their reminders."), [[button(_("No map location"), "evn:skip:location")]]
+                 "Members get a map link with their reminders."), [[button(_("No map location"), on.SKIP.data("location"))]]
     if step == "capacity":
         return _("How many seats are there? Type a number, for example 60. When all seats are taken, "
-                 "members who want to come go on a waiting list."), [[button(_("No limit"), "evn:skip:capacity")]]
+                 "members who want to come go on a waiting list."), [[button(_("No limit"), on.SKIP.data("capacity"))]]
     if step == "deadline":
         return _("Until when can members answer? Type a date and time before the start, like 10/12/2024 17:00. "
                  "Without a deadline, members can answer until the start."), [
-            [button(_("No deadline"), "evn:skip:deadline")]]
+            [button(_("No deadline"), on.SKIP.data("deadline"))]]
     return _("Type the agenda, one line per presentation, for example:\n08:30 Welcome\n09:00 Policy updates"), [
-        [button(_("No agenda"), "evn:skip:agenda")]]
+        [button(_("No agenda"), on.SKIP.data("agenda"))]]
+
+
+def rsvp_buttons(event_id: int, _: Translator) -> list[list[list[str]]]:
+    """The Going / Maybe / Can't go row, as outbox button data."""
+    return [[[_(label), on.ANSWER.data(event_id, code)] for code, label in RSVP_ANSWERS.values()]]
+
+
+def in_every_language(message: Callable[[Translator], dict]) -> dict[str, dict]:
+    """What the outbox sends: `message(_)` (its text and buttons) in each language."""
+    return {language: message(translator(language)) for language in LANGUAGES}
+
+
+def invitation_content(event: Event) -> dict[str, dict]:
+    """The invitation in every language, ready for the outbox."""
+    return in_every_language(lambda _: {"text": event_text.invitation_text(event, _),
+                                        "buttons": rsvp_buttons(event.id, _)})
 
 
 def preview_buttons(event: Event, _: Translator) -> list[list]:
     """The answer buttons exactly as members will see them; in the preview they only explain themselves."""
-    return [[button(label, "evn:pv") for label, _data in row] for row in event_text.rsvp_buttons(event.id, _)]
+    return [[button(label, on.PREVIEW.data()) for label, _data in row] for row in rsvp_buttons(event.id, _)]
 
 
 def summary_screen(event: Event, sizes: dict[str, int], now: datetime,
@@ -246,14 +265,14 @@ def summary_screen(event: Event, sizes: dict[str, int], now: datetime,
     lines.append("👥 " + esc(audience_picker.describe(chosen, _)) + " — " + audience_picker.size_line(sizes, _))
     lines += ["", _("Publish now? The invitation is sent at once.")]
     return "\n".join(lines), keyboard([
-        [button("🚀 " + _("Publish"), f"evn:publish:{event.id}")],
-        [button("✏️ " + _("Edit a field"), "evn:edit"), button("🗑 " + _("Discard"), "evn:discard")],
+        [button("🚀 " + _("Publish"), on.PUBLISH.data(event.id))],
+        [button("✏️ " + _("Edit a field"), on.FIELDS.data()), button("🗑 " + _("Discard"), on.DISCARD.data())],
     ])
 
 
 def fields_screen(_: Translator) -> tuple[str, InlineKeyboardMarkup]:
-    rows = pairs([button(_(label), f"evn:field:{group}") for group, label in GROUPS.items()])
-    rows.append([button("◀ " + _("Back to the preview"), "evn:back")])
+    rows = pairs([button(_(label), on.FIELD.data(group)) for group, label in GROUPS.items()])
+    rows.append([button("◀ " + _("Back to the preview"), on.BACK.data())])
     return _("Which part do you want to change?"), keyboard(rows)
 
 
@@ -266,10 +285,11 @@ def invalid_text(reason: str, step: str, typed: str, start: datetime | None, tz:
                              start=_.datetime(start, tz, "short") if start else "", taken=_.number(seats_taken))
 
 
-def parse_answer(step: str, text: str, data: dict, tz: ZoneInfo, now: datetime, seats_taken: int = 0) -> dict:
-    """The draft values a typed answer gives; raises InvalidInput when it does not fit the question."""
+def parse_answer(step: str, text: str, start: datetime | None, reminders: list[int], tz: ZoneInfo, now: datetime,
+                 seats_taken: int = 0) -> dict:
+    """The answers a typed text gives, by name (`start` is the one already given, `reminders` the reminder
+    times chosen so far); raises InvalidInput when it does not fit the question."""
     base, _language = split(step)
-    start = events.from_json("starts_at", data.get("starts_at"))
     if base == "title":
         return {step: events.clean_title(text)}
     if base == "description":
@@ -285,7 +305,7 @@ def parse_answer(step: str, text: str, data: dict, tz: ZoneInfo, now: datetime, 
     if step == "deadline":
         return {"rsvp_deadline": events.to_json("rsvp_deadline", events.parse_deadline(text, start, tz, now))}
     if step == "reminders":
-        return {"reminder_minutes": events.add_reminder(data.get("reminder_minutes"), text, start, tz, now)}
+        return {"reminder_minutes": events.add_reminder(reminders, text, start, tz, now)}
     return {"agenda": events.clean_agenda(text)}
 
 
@@ -338,7 +358,7 @@ def overview_screen(upcoming: list[Event], past: list[Event], counts: dict[int, 
             number += 1
             lines += [_entry(number, event, counts[event.id], _), ""]
             buttons.append(button(f"{_.number(number)}. {_short(event_text.title(event, _.language))}",
-                                  f"evm:open:{event.id}"))
+                                  on.OPEN.data(event.id)))
     return "\n".join(lines).strip(), keyboard([[b] for b in buttons])
 
 
@@ -364,10 +384,10 @@ def details_screen(event: Event, counts: events.Counts, _: Translator, link: str
     lines += ["", _("Link to the invitation:") + " " + esc(link)]
     rows = []
     if events.is_open(event, now):
-        rows.append([button("✏️ " + _("Edit"), f"evm:edit:{event.id}"),
-                     button("⏩ " + _("Postpone"), f"evm:postpone:{event.id}")])
-        rows.append([button("❌ " + _("Cancel the event"), f"evm:cancel:{event.id}")])
-    rows.append([button("◀ " + _("All events"), "evm:list")])
+        rows.append([button("✏️ " + _("Edit"), on.EDIT.data(event.id)),
+                     button("⏩ " + _("Postpone"), on.POSTPONE.data(event.id))])
+        rows.append([button("❌ " + _("Cancel the event"), on.CANCEL.data(event.id))])
+    rows.append([button("◀ " + _("All events"), on.LIST.data())])
     return "\n".join(lines), keyboard(rows)
 
 
@@ -388,7 +408,7 @@ def member_screen(items: list[events.MemberEvent], _: Translator) -> tuple[str, 
         name = _short(event_text.title(item.event, _.language))
         lines += [f"{_.number(number)}. <b>{esc(name)}</b>", "🗓 " + event_text.when(item.event, _),
                   answer_text(item, _), ""]
-        rows.append([button(f"{_.number(number)}. {name}", f"evl:open:{item.event.id}")])
+        rows.append([button(f"{_.number(number)}. {name}", on.OPEN_INVITATION.data(item.event.id))])
     return "\n".join(lines).strip(), keyboard(rows)
 
 
@@ -419,35 +439,30 @@ CANCEL_NOTICE = N_("❌ <b>{title}</b> ({when}) has been cancelled. We are sorry
 
 def update_content(event: Event, notice: str) -> dict[str, dict]:
     """What changed, then the invitation as it now reads, with the answer buttons, in every language."""
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
-        header = _(notice).format(title=esc(event_text.title(event, language)))
-        text = header + "\n\n" + event_text.invitation_text(event, _)
-        content[language] = {"text": text, "buttons": event_text.rsvp_buttons(event.id, _)}
-    return content
+
+    def message(_: Translator) -> dict:
+        header = _(notice).format(title=esc(event_text.title(event, _.language)))
+        return {"text": header + "\n\n" + event_text.invitation_text(event, _), "buttons": rsvp_buttons(event.id, _)}
+
+    return in_every_language(message)
 
 
 def cancel_content(event: Event) -> dict[str, dict]:
-    content = {}
-    for language in LANGUAGES:
-        _ = translator(language)
-        content[language] = {"text": _(CANCEL_NOTICE).format(title=esc(event_text.title(event, language)),
-                                                              when=event_text.when(event, _))}
-    return content
+    return in_every_language(lambda _: {"text": _(CANCEL_NOTICE).format(
+        title=esc(event_text.title(event, _.language)), when=event_text.when(event, _))})
 
 
 def edit_menu(event: Event, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
-    rows = pairs([button(_(label), f"evm:field:{event.id}:{code}") for code, (label, _step) in EDIT_FIELDS.items()])
-    rows.append([button("◀ " + _("Back"), f"evm:open:{event.id}")])
+    rows = pairs([button(_(label), on.EDIT_FIELD.data(event.id, code)) for code, (label, _step) in EDIT_FIELDS.items()])
+    rows.append([button("◀ " + _("Back"), on.OPEN.data(event.id))])
     return _("What do you want to change in <b>{title}</b>?").format(
         title=esc(event_text.title(event, _.language))), keyboard(rows)
 
 
-def edit_prompt(step: str, data: dict, event: Event, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+def edit_prompt(step: str, form: EditForm, event: Event, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
     """The question for one field of a published event."""
     base, language = split(step)
-    keep = [button(_("Keep as it is"), f"evm:stop:{event.id}")]
+    keep = [button(_("Keep as it is"), on.STOP.data(event.id))]
     rows = []
     if base == "title":
         text = _("Type the new title in {language}. Now it is: {title}").format(
@@ -455,7 +470,7 @@ def edit_prompt(step: str, data: dict, event: Event, _: Translator) -> tuple[str
     elif base == "description":
         text = _("Type the new description in {language} (up to {limit} characters).").format(
             language=language_label(language, _), limit=_.number(events.DESCRIPTION_MAX))
-    elif step == "start" and data.get("postpone"):
+    elif step == "start" and form.postpone:
         text = _("Postponing <b>{title}</b>.").format(title=esc(event_text.title(event, _.language))) + "\n\n" + \
             start_prompt(event_text.zone(event), _)
     elif step == "start":
@@ -466,10 +481,10 @@ def edit_prompt(step: str, data: dict, event: Event, _: Translator) -> tuple[str
         text = _("Type the new venue. Now it is: {venue}").format(venue=esc(event.venue or "—"))
     elif step == "location":
         text = _("Send the new location on the map: tap 📎, then Location.")
-        rows.append([button(_("No map location"), f"evm:clear:{event.id}")])
+        rows.append([button(_("No map location"), on.CLEAR.data(event.id))])
     else:
         text = _("Type the new number of seats. {taken} are taken now.").format(taken=_.number(event.seats_taken))
-        rows.append([button(_("No limit"), f"evm:clear:{event.id}")])
+        rows.append([button(_("No limit"), on.CLEAR.data(event.id))])
     rows.append(keep)
     return text, keyboard(rows)
 
@@ -489,12 +504,12 @@ def new_value_text(code: str, values: dict, event: Event, _: Translator) -> str:
     return esc(next(iter(values.values())))
 
 
-def confirm_screen(event: Event, data: dict, answered: int, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+def confirm_screen(event: Event, form: EditForm, answered: int, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
     """The change, and who will hear about it, with Save and Keep as it is."""
-    code = data["field"]
+    code = form.field
     label = _(EDIT_FIELDS[code][0])
     lines = [f"<b>{esc(event_text.title(event, _.language))}</b>", "",
-             f"<b>{label}:</b> {new_value_text(code, data['values'], event, _)}", ""]
+             f"<b>{label}:</b> {new_value_text(code, form.values, event, _)}", ""]
     if code in NOTICES and answered:
         lines.append(_.ngettext("{count} member who answered will be told.",
                                 "{count} members who answered will be told.", answered).format(
@@ -502,5 +517,5 @@ def confirm_screen(event: Event, data: dict, answered: int, _: Translator) -> tu
     elif code in NOTICES:
         lines.append(_("No member has answered yet, so no one needs to be told."))
     lines.append(_("Save this change?"))
-    return "\n".join(lines), keyboard([[button("✅ " + _("Save"), f"evm:save:{event.id}"),
-                                        button(_("Keep as it is"), f"evm:stop:{event.id}")]])
+    return "\n".join(lines), keyboard([[button("✅ " + _("Save"), on.SAVE.data(event.id)),
+                                        button(_("Keep as it is"), on.STOP.data(event.id))]])

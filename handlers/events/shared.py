@@ -3,7 +3,7 @@ one published event in place."""
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,18 +16,20 @@ from bot.i18n import Translator
 from bot.models import Event, Member
 from bot.services import events
 from bot.services.events import InvalidInput
-from handlers.ui.common import reply
-import handlers.events.inplace as inplace
+from handlers.ui.callbacks import Route
+from handlers.ui.common import load_member, reply, tr
 from handlers.events.inplace import show
 from handlers.events.screens import details_screen, invalid_text, parse_answer
 
-# A button of /newevent or of a published event, with the pattern's match.
-WizardHandler = Callable[[Update, AppContext, Member | None, Translator, re.Match], Awaitable[None]]
+# A coordinator's button, already checked to be a coordinator's (the match is `context.match`).
+Handler = Callable[[Update, AppContext, Translator], Awaitable[None]]
+Buttons = list[tuple[Route, Handler]]
+MemberHandler = Callable[[Update, AppContext, Member], Awaitable[None]]
 
 
-async def typed_values(update: Update, step: str, data: dict, tz: ZoneInfo, now: datetime, _: Translator,
-                       seats_taken: int = 0) -> dict | None:
-    """The values a message answers `step` with (a location for the map, text otherwise); None, after
+async def typed_values(update: Update, step: str, start: datetime | None, reminders: list[int], tz: ZoneInfo,
+                       now: datetime, _: Translator, seats_taken: int = 0) -> dict | None:
+    """The answers a message gives to `step` (a location for the map, text otherwise), by name; None, after
     saying why, when it does not fit."""
     message = update.message
     if step == "location":
@@ -44,20 +46,32 @@ async def typed_values(update: Update, step: str, data: dict, tz: ZoneInfo, now:
         await reply(update, _("Please type your answer as text."))
         return None
     try:
-        return parse_answer(step, message.text, data, tz, now, seats_taken)
+        return parse_answer(step, message.text, start, reminders, tz, now, seats_taken)
     except InvalidInput as exc:
-        start = events.from_json("starts_at", data.get("starts_at"))
         await reply(update, invalid_text(exc.reason, step, message.text, start, tz, _, seats_taken))
         return None
 
 
-async def drop_buttons(update: Update) -> None:
-    """Takes the buttons off a pressed question, so the chat keeps the answer and the next question follows."""
-    await inplace.drop_buttons(update)
-
-
 async def alert(update: Update, text: str) -> None:
     await update.callback_query.answer(text, show_alert=True)
+
+
+def registered_first(refusal: str) -> Callable[[MemberHandler], Callable[[Update, AppContext], Awaitable[None]]]:
+    """Lets only registered members press a button; anyone else gets `refusal` (a message marked with N_) as an
+    alert in their language. The handler is called as `handler(update, context, member)`."""
+
+    def decorate(handler: MemberHandler) -> Callable[[Update, AppContext], Awaitable[None]]:
+        @functools.wraps(handler)
+        async def checked(update: Update, context: AppContext) -> None:
+            member = await load_member(context, update.effective_user.id)
+            if member is None or member.registered_at is None:
+                await alert(update, tr(member, update)(refusal))
+                return
+            await handler(update, context, member)
+
+        return checked
+
+    return decorate
 
 
 async def load_event(context: AppContext, event_id: int) -> tuple[Event | None, events.Counts]:
