@@ -26,12 +26,13 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench._common import cpu_seconds  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.db import Database, migrate  # noqa: E402
+from bot.fakeapi import FakeTelegram  # noqa: E402
 from bot.models import InboxUpdate, OutboxMessage, Reminder  # noqa: E402
 from tests.conftest import _pg_admin  # noqa: E402
-from bot.fakeapi import FakeTelegram  # noqa: E402
-from tests.test_delivery import create_delivery, seed_members  # noqa: E402
-from tests.test_durability import event_with_a_reminder  # noqa: E402
-from tests.test_replicas import Replicas  # noqa: E402
+from tests.helpers import Replicas  # noqa: E402
+from tests.helpers_events import event_with_a_reminder  # noqa: E402
+from tests.helpers_members import seed_members  # noqa: E402
+from tests.helpers_outbox import create_delivery  # noqa: E402
 
 SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 

@@ -1,4 +1,4 @@
-"""Helpers several test modules share: bot processes run as a person would run them, and waiting on them."""
+"""Bot processes run as a person would run them (one, or replicas behind a load balancer), and waiting on them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
 
 from bot.fakeapi import FakeTelegram
 
@@ -89,9 +92,6 @@ class RoundRobinProxy:
         self._session = None
 
     async def start(self) -> RoundRobinProxy:
-        import aiohttp
-        from aiohttp import web
-
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/{path:.*}", self._forward)
         self._session = aiohttp.ClientSession()
@@ -105,9 +105,6 @@ class RoundRobinProxy:
         await self._session.close()
 
     async def _forward(self, request):
-        import aiohttp
-        from aiohttp import web
-
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
         for _ in range(len(self.backends)):
@@ -121,3 +118,56 @@ class RoundRobinProxy:
             except aiohttp.ClientConnectionError:
                 continue  # that replica is down: the next one takes it, as a load balancer's health check would
         return web.Response(status=502, text="no replica answered")
+
+
+# What the replicas are started with: the webhook's secret, and their shared send rate (messages a second).
+SECRET = "replica-secret-0123456789abcdef"
+RATE = 30
+
+
+class Replicas:
+    """`sahakor run --webhook` several times on one database behind the round-robin proxy; one of them leads."""
+
+    def __init__(self, telegram: FakeTelegram, db_url: str, count: int = 3) -> None:
+        self.ports = [free_port() for _ in range(count)]
+        self.proxy = RoundRobinProxy(self.ports)
+        self.telegram = telegram
+        self.db_url = db_url
+        self.processes: dict[int, BotProcess] = {}
+
+    async def start(self) -> None:
+        await self.proxy.start()
+        url = f"http://127.0.0.1:{self.proxy.port}/telegram/hook"
+        for port in self.ports:
+            self.processes[port] = BotProcess(
+                self.telegram, self.db_url, "--webhook", WEBHOOK_URL=url, WEBHOOK_PORT=str(port),
+                WEBHOOK_SECRET=SECRET, SEND_RATE_PER_SECOND=str(RATE), LEASE_SECONDS="2", LEADER_CHECK_SECONDS="0.5",
+                INBOX_SWEEP_SECONDS="0.2").start()
+        await asyncio.wait_for(self._all_healthy(), 120)
+
+    async def _all_healthy(self) -> None:
+        while True:
+            states = [await self.health(port) for port in self.ports]
+            if all(states) and sum(s["leader"] for s in states) == 1:
+                return
+            await asyncio.sleep(0.2)
+
+    async def health(self, port: int) -> dict | None:
+        try:
+            async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                return await r.json() if r.status == 200 else None
+        except aiohttp.ClientError:
+            return None
+
+    async def leader(self) -> int:
+        for port in self.ports:
+            state = await self.health(port)
+            if state and state["leader"]:
+                return port
+        raise AssertionError("no leader")
+
+    async def stop(self) -> None:
+        for process in self.processes.values():
+            if process.alive:
+                await process.stop()
+        await self.proxy.stop()

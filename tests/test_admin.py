@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from bot.i18n import translator
 from bot.services import coordinators
 from tests.conftest import COORDINATOR_ID
-from tests.test_registration import register
+from tests.helpers_members import register, register_after_start
 
 km = translator("km")
 en = translator("en")
@@ -67,18 +67,6 @@ async def test_coordinator_invites_a_newcomer_who_becomes_coordinator_after_regi
         assert not await coordinators.is_coordinator(session, 403, frozenset())
     await newcomer.command("members")
     assert newcomer.last.text == km("This command is for coordinators only.")
-
-
-async def register_after_start(user, _) -> None:
-    await user.press("ភាសាខ្មែរ" if _.language == "km" else "English")
-    await user.press(_("Yes, I agree"))
-    await user.press(_("Use “{name}”").format(name=user.first_name))
-    await user.press(_("Woman"))
-    await user.press(_("NGO / CSO"))
-    await user.press(_("Skip"))
-    await user.send("Siemreap")
-    await user.send(_("Skip"))
-    await user.press("✅ " + _("Confirm"))
 
 
 async def test_command_menus_are_set_per_language_and_for_coordinators(bot, telegram, db):

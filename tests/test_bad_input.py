@@ -7,7 +7,8 @@ import pytest
 from bot.i18n import translator
 from bot.models import Draft
 from bot.vocab import Step
-from tests.test_registration import member_of, register
+from tests.helpers_groups import coordinator_in, count, make_group
+from tests.helpers_members import member_of, register
 
 km = translator("km")
 en = translator("en")
@@ -126,8 +127,6 @@ async def test_a_sticker_at_a_question_gets_a_clear_answer(bot, telegram, db):
 
 async def _start_form(coordinator, form: str, db, clock) -> None:
     if form == "paper":
-        from tests.test_groups import make_group
-
         group_id = await make_group(db, clock)
         await coordinator.press_data(f"grpa:paper:{group_id}")
     elif form == "consult":
@@ -147,8 +146,6 @@ NOTHING_SAVED = "Cancelled. Nothing was saved."
 ])
 async def test_cancel_drops_a_coordinators_form_and_a_second_press_of_it_changes_nothing(
         bot, telegram, db, clock, form, language, said):
-    from tests.test_groups import coordinator_in, count
-
     _ = translator(language)
     coordinator = await coordinator_in(telegram, _)
     await _start_form(coordinator, form, db, clock)

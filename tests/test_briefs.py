@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import translator
 from bot.services import briefs
-from tests.test_broadcasts import coordinator_ready, latest_delivery
-from tests.test_delivery import seed_members, wait_done
-from tests.test_registration import register
+from tests.helpers_members import coordinator_ready, register, seed_members
+from tests.helpers_outbox import latest_delivery, wait_done
 
 en = translator("en")
 km = translator("km")

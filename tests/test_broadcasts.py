@@ -9,23 +9,11 @@ from sqlalchemy import select
 
 from bot.i18n import translator
 from bot.models import Delivery
-from tests.conftest import COORDINATOR_ID
-from tests.test_delivery import seed_members, statuses, wait_done
-from tests.test_registration import register
+from tests.helpers_members import coordinator_ready, register, seed_members
+from tests.helpers_outbox import latest_delivery, statuses, wait_done
 
 en = translator("en")
 km = translator("km")
-
-
-async def coordinator_ready(telegram):
-    coordinator = telegram.user(COORDINATOR_ID, "Sophal")
-    await register(coordinator, en)
-    return coordinator
-
-
-async def latest_delivery(db) -> Delivery | None:
-    async with db.session() as session:
-        return await session.scalar(select(Delivery).order_by(Delivery.id.desc()).limit(1))
 
 
 async def test_a_bilingual_broadcast_reaches_each_member_in_their_language_with_a_live_status(bot, telegram, db, clock):

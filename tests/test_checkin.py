@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import segno
@@ -17,52 +17,11 @@ from bot.models import CheckIn, Event, Member
 from bot.services import checkins
 from handlers.events import callbacks
 from tests.conftest import COORDINATOR_ID
-from tests.test_admin import register_after_start
+from tests.helpers_members import register_after_start
+from tests.helpers_workshop import TITLE_EN, TITLE_KM, WORKSHOP_START, add_member, coordinator, create_event
 
 km = translator("km")
 en = translator("en")
-
-# The 2nd ALiSEA Policy Dialogue Workshop: 13 December 2024, 08:30-17:00 in Phnom Penh.
-WORKSHOP_START = datetime(2024, 12, 13, 1, 30, tzinfo=UTC)
-TITLE_EN = "2nd ALiSEA Policy Dialogue Workshop"
-TITLE_KM = "សិក្ខាសាលាពិគ្រោះយោបល់ស្តីពីគោលនយោបាយ លើកទី២ របស់ ALiSEA"
-
-
-async def create_event(db, clock, *, starts_at: datetime = WORKSHOP_START, hours: float = 8.5,
-                       status: str = "published", title_en: str = TITLE_EN, title_km: str = TITLE_KM,
-                       venue: str = "Cambodiana Hotel, Phnom Penh") -> Event:
-    """A published event straight in the database, as the events feature would leave it."""
-    now = clock.now()
-    async with db.session() as session:
-        event = Event(title_en=title_en, title_km=title_km, starts_at=starts_at,
-                      ends_at=starts_at + timedelta(hours=hours), timezone="Asia/Phnom_Penh", venue=venue,
-                      checkin_token=secrets.token_urlsafe(16), status=status, created_by=COORDINATOR_ID,
-                      created_at=now, updated_at=now, published_at=now if status != "draft" else None)
-        session.add(event)
-    return event
-
-
-async def add_member(db, telegram, clock, telegram_id: int, *, language: str = "en", name: str | None = None,
-                     gender: str = "man", stakeholder: str = "farmer", organisation: str | None = None,
-                     province: str | None = "12", phone: str | None = None) -> int:
-    """A registered member straight in the database; returns the member id."""
-    now = clock.now()
-    async with db.session() as session:
-        member = Member(telegram_id=telegram_id, language=language, step=None, editing=False,
-                        name=name or f"Member {telegram_id}", gender=gender, stakeholder=stakeholder,
-                        organisation=organisation, province=province, phone=phone, consented_at=now,
-                        registered_at=now, receives_announcements=True, reachable=True, created_at=now,
-                        updated_at=now)
-        session.add(member)
-        await session.flush()
-        member_id = member.id
-    telegram.add_chat(telegram_id)
-    return member_id
-
-
-async def coordinator(db, telegram, clock, language: str = "en"):
-    await add_member(db, telegram, clock, COORDINATOR_ID, language=language, name="Coordinator")
-    return telegram.user(COORDINATOR_ID, "Coordinator")
 
 
 async def check_ins(db, event_id: int | None = None) -> list[CheckIn]:

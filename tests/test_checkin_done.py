@@ -6,7 +6,7 @@ import pytest
 
 from bot.i18n import translator
 from tests.conftest import COORDINATOR_ID
-from tests.test_checkin import WORKSHOP_START, add_member, coordinator, create_event
+from tests.helpers_workshop import WORKSHOP_START, add_member, coordinator, create_event
 
 en = translator("en")
 km = translator("km")

@@ -14,26 +14,20 @@ from bot.models import CheckIn, Consultation, ConsultationInput, ConsultationThe
 from bot.services import consultations
 from handlers.consultations.screens import POLICY_THEMES
 from tests.conftest import COORDINATOR_ID
-from tests.test_delivery import wait_done
-from tests.test_groups import add_member, coordinator_in, count, last_delivery, make_event
+from tests.helpers_groups import (
+    QUESTION_EN,
+    QUESTION_KM,
+    add_member,
+    coordinator_in,
+    count,
+    make_event,
+    open_consultation,
+)
+from tests.helpers_outbox import last_delivery, wait_done
 
 en = translator("en")
 km = translator("km")
-QUESTION_EN = "What support do farmers need most for agroecology?"
-QUESTION_KM = "តើកសិករត្រូវការការគាំទ្រអ្វីខ្លះសម្រាប់កសិអេកូឡូស៊ី?"
 EVENT_TITLE = "2nd ALiSEA Policy Dialogue Workshop"
-
-
-async def open_consultation(db, clock, *, event_id: int | None = None, closes_in: timedelta | None = None,
-                            themes=None) -> tuple[int, dict[str, int]]:
-    """A consultation with the policy themes straight in the database; returns its id and theme ids by English label."""
-    async with db.session() as session:
-        consultation = await consultations.create(
-            session, question_en=QUESTION_EN, question_km=QUESTION_KM,
-            themes=themes or [(label, km(label)) for label in POLICY_THEMES], event_id=event_id,
-            closes_at=clock.now() + closes_in if closes_in else None, created_by=COORDINATOR_ID, now=clock.now())
-        found = await consultations.themes(session, consultation.id)
-        return consultation.id, {t.label_en: t.id for t in found}
 
 
 async def give(user, _, theme: str, text: str | None = None, *, voice: int | None = None) -> None:

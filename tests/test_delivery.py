@@ -10,69 +10,18 @@ import sys
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.i18n import translator
 from bot.models import Delivery, Member, OutboxMessage
 from bot.services import outbox
 from bot.services.audience import Audience
-from tests.conftest import COORDINATOR_ID, PG_URL
+from tests.conftest import COORDINATOR_ID
+from tests.helpers_members import seed_members
+from tests.helpers_outbox import CONTENT, create_delivery, delivery_status, statuses, wait_done
 
 en = translator("en")
 km = translator("km")
-CONTENT = {"en": {"text": "Workshop on <b>13 December</b>"}, "km": {"text": "សិក្ខាសាលា <b>ថ្ងៃទី១៣ ខែធ្នូ</b>"}}
-
-
-async def seed_members(db, telegram, clock, count: int, *, start_id: int = 10_000, **fields) -> list[int]:
-    """Registered members straight in the database; the fake server learns their chats."""
-    ids = list(range(start_id, start_id + count))
-    now = clock.now()
-    async with db.session() as session:
-        for i in ids:
-            values = dict(telegram_id=i, language="km" if i % 2 else "en", step=None, editing=False,
-                          name=f"Member {i}", gender="woman" if i % 3 == 0 else "man", stakeholder="farmer",
-                          province="12", consented_at=now, registered_at=now, receives_announcements=True,
-                          reachable=True, created_at=now, updated_at=now)
-            values.update(fields)
-            session.add(Member(**values))
-    for i in ids:
-        telegram.add_chat(i)
-    return ids
-
-
-async def create_delivery(db, clock, *, audience=Audience(), send_at=None, status_chat_id=None) -> int:
-    async with db.session() as session:
-        delivery = await outbox.create(session, kind="broadcast", content=CONTENT, send_at=send_at or clock.now(),
-                                       status_chat_id=status_chat_id, status_language="en", now=clock.now())
-        await outbox.add_audience(session, delivery, audience)
-        return delivery.id
-
-
-async def statuses(db, delivery_id: int) -> Counter:
-    async with db.session() as session:
-        rows = await session.execute(select(OutboxMessage.status, func.count())
-                                     .where(OutboxMessage.delivery_id == delivery_id).group_by(OutboxMessage.status))
-        return Counter(dict(rows.all()))
-
-
-async def delivery_status(db, delivery_id: int) -> str:
-    async with db.session() as session:
-        return (await session.get(Delivery, delivery_id)).status
-
-
-async def wait_done(bot, db, delivery_id: int, timeout: float = 20.0) -> None:
-    """Waits until the in-process worker has finished the delivery (woken after each window)."""
-    worker = bot.app.bot_data["services"].delivery
-
-    async def loop() -> None:
-        while await delivery_status(db, delivery_id) not in ("done", "cancelled"):
-            async with worker.window_done:
-                try:  # a window may end between the look and the wait: look again soon regardless
-                    await asyncio.wait_for(worker.window_done.wait(), 0.5)
-                except TimeoutError:
-                    pass
-
-    await asyncio.wait_for(loop(), timeout)
 
 
 async def wait_done_elsewhere(telegram, db, delivery_id: int, timeout: float = 60.0) -> None:

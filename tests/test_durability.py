@@ -6,12 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from bot.models import Event, InboxUpdate, Member, Reminder
-from bot.services import reminders, rsvps
-from handlers.events.rsvp import promotion_content
+from bot.models import InboxUpdate, Member, Reminder
 from tests.helpers import BotProcess, wait_until
-from tests.test_delivery import seed_members
-from tests.test_rsvp import make_event
+from tests.helpers_events import event_with_a_reminder, reminder_messages
 
 MEMBERS = range(30_000, 30_100)
 
@@ -27,25 +24,6 @@ async def inbox_counts(db) -> tuple[int, int]:
         waiting = await session.scalar(select(func.count()).select_from(InboxUpdate)
                                        .where(InboxUpdate.handled_at.is_(None)))
     return total, waiting
-
-
-async def event_with_a_reminder(db, telegram, clock) -> int:
-    """An event three hours from now; two members are going; a reminder an hour before the start."""
-    now = datetime.now(UTC)
-    event_id = await make_event(db, clock, starts_at=now + timedelta(hours=3), ends_at=now + timedelta(hours=5),
-                                reminder_minutes=[60])
-    await seed_members(db, telegram, clock, 2, start_id=31_000)
-    async with db.session() as session:
-        for telegram_id in (31_000, 31_001):
-            member = await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
-            await rsvps.answer(session, event_id=event_id, member_id=member.id, answer="going", now=now,
-                               content=promotion_content)
-        await reminders.plan(session, await session.get(Event, event_id), now)
-    return event_id
-
-
-def reminder_messages(telegram, user_id: int) -> int:
-    return sum(1 for m in telegram.messages(user_id) if "⏰" in (m.text or ""))
 
 
 async def test_sigkill_while_100_members_write_loses_no_update_and_a_missed_reminder_goes_once(telegram, db, clock):

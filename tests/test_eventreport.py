@@ -25,11 +25,18 @@ from bot.vocab import GENDERS
 from handlers.eventreport import automatic, callbacks, document, screens
 from handlers.ui.tallies import donor_sentence
 from tests.conftest import COORDINATOR_ID
-from tests.test_attendance_report import add_walkins, check_in
-from tests.test_checkin import TITLE_EN, TITLE_KM, WORKSHOP_START, add_member, coordinator, create_event
-from tests.test_consultations import open_consultation
-from tests.test_delivery import wait_done
-from tests.test_groups import NAME_EN, NAME_KM, make_group
+from tests.helpers_groups import NAME_EN, NAME_KM, make_group, open_consultation
+from tests.helpers_outbox import wait_done
+from tests.helpers_workshop import (
+    TITLE_EN,
+    TITLE_KM,
+    WORKSHOP_START,
+    add_member,
+    add_walkins,
+    check_in,
+    coordinator,
+    create_event,
+)
 
 km = translator("km")
 en = translator("en")

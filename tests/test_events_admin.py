@@ -11,28 +11,34 @@ from sqlalchemy import func, select
 
 from bot.event_text import deep_link, invitation_text, when
 from bot.i18n import translator
-from bot.models import CheckIn, Delivery, Draft, Event, Member, OutboxMessage, Reminder, Rsvp
-from bot.services import drafts, events, rsvps
+from bot.models import CheckIn, Delivery, Event, Member, OutboxMessage, Reminder, Rsvp
+from bot.services import events, rsvps
 from bot.services.events import InvalidInput
 from handlers.events import callbacks
 from handlers.events.screens import reminders_text, rsvp_buttons
 from tests.conftest import COORDINATOR_ID
-from tests.test_delivery import seed_members, wait_done
-from tests.test_registration import register
+from tests.helpers_events import (
+    END,
+    PHNOM_PENH,
+    START,
+    TITLE_EN,
+    TITLE_KM,
+    VENUE,
+    coordinator_in,
+    draft_of,
+    only_event,
+    quick_event,
+)
+from tests.helpers_members import register, seed_members
+from tests.helpers_outbox import wait_done
 
 en = translator("en")
 km = translator("km")
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
-TITLE_EN = "2nd ALiSEA Policy Dialogue Workshop"
-TITLE_KM = "សិក្ខាសាលាសន្ទនាគោលនយោបាយ ALiSEA លើកទី២"
 DESCRIPTION_EN = "Farmers, civil society and government discuss agroecology policy in Cambodia."
 DESCRIPTION_KM = "កសិករ សង្គមស៊ីវិល និងរដ្ឋាភិបាល ពិភាក្សាអំពីគោលនយោបាយកសិអេកូឡូស៊ីនៅកម្ពុជា។"
-VENUE = "Cambodiana Hotel, Phnom Penh"
 CAMBODIANA = (11.5564, 104.9282)
 AGENDA = ("08:30 Registration\n09:00 Opening remarks\n09:30 Agroecology policy in Cambodia\n"
           "13:30 Group discussions by theme\n16:30 Next steps: a Policy Working Group")
-START = datetime(2024, 12, 13, 8, 30, tzinfo=PHNOM_PENH).astimezone(UTC)
-END = datetime(2024, 12, 13, 17, 0, tzinfo=PHNOM_PENH).astimezone(UTC)
 
 
 def workshop_time() -> Event:
@@ -44,48 +50,9 @@ async def send_location(user, latitude: float, longitude: float) -> int:
     return await user.send_update({"message": user._message(location={"latitude": latitude, "longitude": longitude})})
 
 
-async def coordinator_in(telegram, _):
-    user = telegram.user(COORDINATOR_ID, "Sophea", language_code=_.language)
-    await register(user, _, province="Kampot")
-    return user
-
-
-async def only_event(db) -> Event:
-    async with db.session() as session:
-        [event] = (await session.scalars(select(Event))).all()
-        return event
-
-
 async def deliveries(db, kind: str) -> list[Delivery]:
     async with db.session() as session:
         return list(await session.scalars(select(Delivery).where(Delivery.kind == kind).order_by(Delivery.id)))
-
-
-async def draft_of(db, telegram_id: int, kind: str = "event") -> Draft | None:
-    async with db.session() as session:
-        return await drafts.get(session, telegram_id, kind)
-
-
-async def quick_event(user, _, *, title: str = TITLE_EN, capacity: str | None = None) -> None:
-    """Walks /newevent in English with the fewest answers and publishes the workshop to everyone."""
-    await user.command("newevent")
-    await user.send(title)
-    await user.press(_("Use it for both languages"))
-    await user.press(_("No description"))
-    await user.send("13/12/2024 08:30")
-    await user.send("17:00")
-    await user.press("✅ " + _("Yes, that's right"))
-    await user.send(VENUE)
-    await user.press(_("No map location"))
-    if capacity:
-        await user.send(capacity)
-    else:
-        await user.press(_("No limit"))
-    await user.press(_("No deadline"))
-    await user.press(_("No agenda"))
-    await user.press("✅ " + _("Done"))
-    await user.press("✅ " + _("Done"))
-    await user.press("🚀 " + _("Publish"))
 
 
 async def answer(db, clock, event_id: int, member_telegram_id: int, reply: str, waitlisted: bool = False) -> None:

@@ -22,8 +22,8 @@ from bot.ratelimit import PatientRateLimiter
 from bot.vocab import Step, find_provinces
 from handlers.registration import help_text
 from bot.services.audience import Audience
-from tests.test_delivery import create_delivery, delivery_status, seed_members, statuses
-from tests.test_registration import member_of
+from tests.helpers_members import member_of, seed_members
+from tests.helpers_outbox import create_delivery, delivery_status, statuses
 
 km = translator("km")
 en = translator("en")

@@ -23,7 +23,7 @@ from bot.i18n import LANGUAGES, catalog_problems, translator
 from bot.logs import Redact, redact
 from bot.models import Base
 from tests.conftest import PG_URL
-from tests.test_registration import member_of, register
+from tests.helpers_members import member_of, register
 
 en = translator("en")
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,7 @@ from bot.i18n import translator
 from bot.models import CheckIn, Delivery, GroupInterest, Member, OutboxMessage, Rsvp
 from bot.services import coordinators, groups
 from tests.conftest import COORDINATOR_ID
-from tests.test_delivery import wait_done
-from tests.test_groups import (
+from tests.helpers_groups import (
     CHAT_ID,
     CHAT_TITLE,
     NAME_EN,
@@ -23,12 +22,12 @@ from tests.test_groups import (
     coordinator_in,
     count,
     interest,
-    last_delivery,
     link_chat,
     make_event,
     make_group,
     refused_entry,
 )
+from tests.helpers_outbox import last_delivery, wait_done
 
 en = translator("en")
 km = translator("km")

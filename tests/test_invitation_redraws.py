@@ -14,24 +14,21 @@ from bot.i18n import translator
 from bot.models import Delivery, Event, Rsvp
 from bot.services import events, rsvps
 from handlers.events.rsvp import redraw_due, redraws_done
-from tests.test_delivery import wait_done
-from tests.test_events_admin import coordinator_in
-from tests.test_rsvp import TITLE_EN, VENUE, invite, make_event, members_of, title_in
+from tests.helpers_events import (
+    TITLE_EN,
+    VENUE,
+    coordinator_in,
+    edit_calls,
+    invite,
+    make_event,
+    members_of,
+    refused_edits,
+    title_in,
+)
+from tests.helpers_outbox import wait_done
 
 en = translator("en")
 km = translator("km")
-EDITS = ("editMessageText", "editMessageReplyMarkup", "editMessageCaption")
-
-
-def edit_calls(telegram) -> int:
-    return sum(len(telegram.calls(method)) for method in EDITS)
-
-
-def refused_edits(telegram, *chat_ids: int) -> int:
-    """Edits the server refused (Telegram's "message is not modified", a message gone): calls that edited nothing."""
-    made = sum(m.edit_count for chat in chat_ids for m in telegram.messages(chat))
-    asked = sum(1 for method in EDITS for call in telegram.calls(method) if call.get("chat_id") in chat_ids)
-    return asked - made
 
 
 def going(_, position: int | None = None) -> str:

@@ -17,10 +17,9 @@ from bot.i18n import LOCALES_DIR, translator
 from bot.services import attendance, events
 from bot.text import khmer_digits, normalize_digits, parse_int
 from handlers.events.attendance import _bars, attendance_chart
-from tests.test_attendance_report import seed_workshop
-from tests.test_consultations import QUESTION_EN, QUESTION_KM
-from tests.test_groups import coordinator_in, make_event as make_group_event
-from tests.test_rsvp import invite, make_event, members_of
+from tests.helpers_events import invite, make_event, members_of
+from tests.helpers_groups import QUESTION_EN, QUESTION_KM, coordinator_in, make_event as make_group_event
+from tests.helpers_workshop import seed_workshop
 
 en = translator("en")
 km = translator("km")

@@ -10,8 +10,7 @@ from apscheduler.schedulers.base import STATE_PAUSED
 
 from handlers import system
 from tests.conftest import PG_URL, BotRunner, make_settings
-from tests.test_reminders import reminder_ids
-from tests.test_rsvp import make_event
+from tests.helpers_events import make_event, reminder_ids
 
 
 async def test_the_leader_schedules_reminders_planned_by_another_process(bot, db, clock):

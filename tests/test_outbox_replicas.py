@@ -18,7 +18,8 @@ from bot.pacing import SharedPacer
 from bot.services.audience import Audience
 from handlers.outreach.delivery_status import make_progress_hook
 from tests.conftest import COORDINATOR_ID, PG_URL
-from tests.test_delivery import create_delivery, delivery_status, seed_members, statuses
+from tests.helpers_members import seed_members
+from tests.helpers_outbox import create_delivery, delivery_status, statuses
 
 en = translator("en")
 LEASE = 30.0

@@ -10,8 +10,9 @@ from bot.models import Member, Poll, PollMessage, PollVote
 from bot.services import polls
 import handlers.surveys.callbacks as routes
 from tests.conftest import COORDINATOR_ID
-from tests.test_delivery import seed_members, wait_done
-from tests.test_surveys import alerts, people
+from tests.helpers_members import seed_members
+from tests.helpers_outbox import wait_done
+from tests.helpers_surveys import alerts, people
 
 en = translator("en")
 km = translator("km")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import translator
-from tests.test_registration import count_members, member_of, register
+from tests.helpers_members import count_members, member_of, register
 
 km = translator("km")
 en = translator("en")

@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 
 from bot.i18n import translator
-from bot.models import Member
-from bot.services import members
 from bot.vocab import Step
 from handlers.registration import consent_screen
+from tests.helpers_members import count_members, member_of
 
 km = translator("km")
 en = translator("en")
-
-
-async def member_of(db, telegram_id: int) -> Member | None:
-    async with db.session() as session:
-        return await members.get(session, telegram_id)
-
-
-async def count_members(db) -> int:
-    async with db.session() as session:
-        return await session.scalar(select(func.count()).select_from(Member))
-
-
-async def register(user, _, *, name_button: bool = True, province: str = "Kampot", phone: str | None = None) -> None:
-    """Walks a newcomer through registration in the language of translator `_`."""
-    await user.command("start")
-    await user.press("ភាសាខ្មែរ" if _.language == "km" else "English")
-    await user.press(_("Yes, I agree"))
-    if name_button:
-        await user.press(_("Use “{name}”").format(name=user.first_name))
-    else:
-        await user.send("Test Name")
-    await user.press(_("Woman"))
-    await user.press(_("Farmer / producer"))
-    await user.press(_("Skip"))
-    await user.send(province)
-    if phone:
-        await user.share_contact(phone)
-    else:
-        await user.send(_("Skip"))
-    await user.press("✅ " + _("Confirm"))
 
 
 async def test_newcomer_registers_in_khmer_from_first_screen_to_welcome(bot, telegram, db):

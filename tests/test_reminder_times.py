@@ -12,7 +12,7 @@ from bot.i18n import translator
 from bot.models import Event, Reminder
 from handlers.events.screens import before_text, reminders_text
 from tests.conftest import COORDINATOR_ID
-from tests.test_events_admin import END, PHNOM_PENH, START, TITLE_EN, VENUE, coordinator_in, draft_of, only_event
+from tests.helpers_events import END, PHNOM_PENH, START, TITLE_EN, VENUE, coordinator_in, draft_of, only_event
 
 en = translator("en")
 km = translator("km")

@@ -15,8 +15,9 @@ from bot.services import reminders, rsvps
 from handlers.events import reminders as reminder_jobs
 from handlers.events.reminders import reminder_content
 from handlers.events.rsvp import promotion_content
-from tests.test_delivery import seed_members, wait_done
-from tests.test_rsvp import PHNOM_PENH, TITLE_EN, TITLE_KM, VENUE, make_event
+from tests.helpers_events import PHNOM_PENH, TITLE_EN, TITLE_KM, VENUE, make_event, reminder_ids
+from tests.helpers_members import seed_members
+from tests.helpers_outbox import wait_done
 
 en = translator("en")
 km = translator("km")
@@ -65,11 +66,6 @@ async def published_with_answers(bot, telegram, db, clock, **fields) -> int:
 def reminder_job(bot, reminder_id: int):
     [job] = bot.app.job_queue.get_jobs_by_name(f"ev:reminder:{reminder_id}")
     return job
-
-
-async def reminder_ids(db, event_id: int) -> dict[int, int]:
-    async with db.session() as session:
-        return {r.minutes_before: r.id for r in await reminders.of_event(session, event_id)}
 
 
 async def deliveries(db) -> list[Delivery]:

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.fakeapi import FakeTelegram
 from bot.models import InboxUpdate, OutboxMessage, Reminder
 from tests.conftest import PG_URL
-from bot.fakeapi import FakeTelegram
-from tests.helpers import BotProcess, RoundRobinProxy, free_port, wait_until
-from tests.test_delivery import create_delivery, seed_members
-from tests.test_durability import event_with_a_reminder, reminder_messages
+from tests.helpers import RATE, Replicas, wait_until
+from tests.helpers_events import event_with_a_reminder, reminder_messages
+from tests.helpers_members import seed_members
+from tests.helpers_outbox import create_delivery
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="replicas need PostgreSQL (SQLite supports one process)")
 
-SECRET = "replica-secret-0123456789abcdef"
 MEMBERS = range(40_000, 40_030)
-RATE = 30
 
 
 @pytest.fixture
@@ -33,52 +30,6 @@ async def limited() -> FakeTelegram:
     await server.start()
     yield server
     await server.stop()
-
-
-class Replicas:
-    def __init__(self, telegram: FakeTelegram, db_url: str, count: int = 3) -> None:
-        self.ports = [free_port() for _ in range(count)]
-        self.proxy = RoundRobinProxy(self.ports)
-        self.telegram = telegram
-        self.db_url = db_url
-        self.processes: dict[int, BotProcess] = {}
-
-    async def start(self) -> None:
-        await self.proxy.start()
-        url = f"http://127.0.0.1:{self.proxy.port}/telegram/hook"
-        for port in self.ports:
-            self.processes[port] = BotProcess(
-                self.telegram, self.db_url, "--webhook", WEBHOOK_URL=url, WEBHOOK_PORT=str(port),
-                WEBHOOK_SECRET=SECRET, SEND_RATE_PER_SECOND=str(RATE), LEASE_SECONDS="2", LEADER_CHECK_SECONDS="0.5",
-                INBOX_SWEEP_SECONDS="0.2").start()
-        await asyncio.wait_for(self._all_healthy(), 120)
-
-    async def _all_healthy(self) -> None:
-        while True:
-            states = [await self.health(port) for port in self.ports]
-            if all(states) and sum(s["leader"] for s in states) == 1:
-                return
-            await asyncio.sleep(0.2)
-
-    async def health(self, port: int) -> dict | None:
-        try:
-            async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as r:
-                return await r.json() if r.status == 200 else None
-        except aiohttp.ClientError:
-            return None
-
-    async def leader(self) -> int:
-        for port in self.ports:
-            state = await self.health(port)
-            if state and state["leader"]:
-                return port
-        raise AssertionError("no leader")
-
-    async def stop(self) -> None:
-        for process in self.processes.values():
-            if process.alive:
-                await process.stop()
-        await self.proxy.stop()
 
 
 @pytest.fixture

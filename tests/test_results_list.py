@@ -11,7 +11,7 @@ from bot.i18n import translator
 from bot.models import Poll
 from bot.services import surveys
 from tests.conftest import COORDINATOR_ID
-from tests.test_delivery import seed_members
+from tests.helpers_members import seed_members
 
 
 async def add_survey(db, title: str, *, sent_days_ago: int | None, now) -> int:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -18,53 +16,12 @@ from bot.services import outbox, rsvps
 from bot.services.rsvps import Status
 from handlers.events.rsvp import promotion_content
 from handlers.events.screens import invitation_content
-from tests.test_delivery import seed_members, wait_done
-from tests.test_registration import register
+from tests.helpers_events import PHNOM_PENH, TITLE_EN, TITLE_KM, VENUE, invite, make_event, members_of, title_in
+from tests.helpers_members import register, seed_members
+from tests.helpers_outbox import wait_done
 
 en = translator("en")
 km = translator("km")
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
-TITLE_EN = "2nd ALiSEA Policy Dialogue Workshop"
-TITLE_KM = "សិក្ខាសាលាសន្ទនាគោលនយោបាយ ALiSEA លើកទី២"
-VENUE = "Cambodiana Hotel, Phnom Penh"
-
-
-async def make_event(db, clock, **fields) -> int:
-    """A published event straight in the database: the workshop of 13 December 2024, 08:30 Phnom Penh time."""
-    now = clock.now()
-    values = dict(
-        title_en=TITLE_EN, title_km=TITLE_KM,
-        description_en="Policy dialogue on agroecology.", description_km="ការសន្ទនាគោលនយោបាយស្តីពីកសិអេកូឡូស៊ី។",
-        starts_at=datetime(2024, 12, 13, 8, 30, tzinfo=PHNOM_PENH).astimezone(UTC),
-        ends_at=datetime(2024, 12, 13, 17, 0, tzinfo=PHNOM_PENH).astimezone(UTC),
-        timezone="Asia/Phnom_Penh", venue=VENUE, latitude=11.5564, longitude=104.9282, capacity=None,
-        seats_taken=0, rsvp_deadline=None, agenda="", audience={}, reminder_minutes=[1440, 120],
-        checkin_opens_minutes=120, checkin_token=secrets.token_urlsafe(16), status="published", created_by=9000,
-        created_at=now, updated_at=now, published_at=now)
-    values.update(fields)
-    async with db.session() as session:
-        event = Event(**values)
-        session.add(event)
-        await session.flush()
-        return event.id
-
-
-async def invite(bot, db, clock, event_id: int, chat_ids: list[int]) -> None:
-    """Sends the invitation through the outbox, as publishing does, and waits until it is delivered."""
-    async with db.session() as session:
-        event = await session.get(Event, event_id)
-        delivery = await outbox.create(session, kind="invitation", content=invitation_content(event),
-                                       send_at=clock.now(), ref_id=event_id, now=clock.now())
-        await outbox.add_query(session, delivery, select(Member.telegram_id, Member.id, Member.language)
-                               .where(Member.telegram_id.in_(chat_ids)))
-    bot.app.bot_data["services"].delivery.wake()
-    await wait_done(bot, db, delivery.id)
-
-
-async def members_of(db, telegram, clock, language: str, *ids: int) -> list:
-    for i in ids:
-        await seed_members(db, telegram, clock, 1, start_id=i, language=language)
-    return [telegram.user(i, f"Member {i}", language_code=language) for i in ids]
 
 
 async def answers(db, event_id: int) -> dict[int, tuple[str, bool]]:
@@ -83,10 +40,6 @@ async def seats_taken(db, event_id: int) -> int:
 async def member_id(db, telegram_id: int) -> int:
     async with db.session() as session:
         return await session.scalar(select(Member.id).where(Member.telegram_id == telegram_id))
-
-
-def title_in(_) -> str:
-    return TITLE_KM if _.language == "km" else TITLE_EN
 
 
 def waiting_text(_, position: int) -> str:

@@ -29,7 +29,7 @@ from bot.i18n import translator
 from bot.services import surveys
 from tests.conftest import BotRunner, make_settings
 from tests.helpers import free_port, wait_until
-from tests.test_registration import register
+from tests.helpers_members import register
 
 en = translator("en")
 ROOT = Path(__file__).resolve().parent.parent

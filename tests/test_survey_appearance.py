@@ -12,8 +12,7 @@ from bot import xlsform
 from bot.i18n import translator
 from bot.services import surveys
 from handlers.surveys.screens import choice_rows
-from tests.test_surveys import XLSX, answers_of, people, send_and_deliver
-from tests.test_xlsform import HEADER, YES_NO, problems, workbook
+from tests.helpers_surveys import HEADER, XLSX, YES_NO, answers_of, people, problems, send_and_deliver, workbook
 
 en = translator("en")
 km = translator("km")

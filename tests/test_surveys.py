@@ -13,62 +13,25 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.i18n import translator
-from bot.models import CheckIn, Delivery, Member, Survey, SurveyAnswer, SurveyResponse
+from bot.models import CheckIn, Delivery, Member, Survey, SurveyResponse
 from bot.services import surveys
 import handlers.surveys.callbacks as routes
 from handlers.surveys import managing as survey_handlers
 from tests.conftest import COORDINATOR_ID
-from tests.test_delivery import seed_members, wait_done
-from tests.test_rsvp import make_event
-from tests.test_xlsform import workbook
+from tests.helpers_events import make_event
+from tests.helpers_members import seed_members
+from tests.helpers_outbox import wait_done
+from tests.helpers_surveys import XLSX, alerts, answers_of, latest_survey, people, send_and_deliver, workbook
 
 en = translator("en")
 km = translator("km")
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "post_workshop_feedback.xlsx"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-async def people(db, telegram, clock):
-    """A coordinator, a Khmer-reading woman farmer and an English-reading man from an NGO."""
-    await seed_members(db, telegram, clock, 1, start_id=COORDINATOR_ID, language="en", name="Coordinator")
-    await seed_members(db, telegram, clock, 1, start_id=501, language="km", gender="woman", stakeholder="farmer",
-                       name="សុខា")
-    await seed_members(db, telegram, clock, 1, start_id=502, language="en", gender="man", stakeholder="ngo",
-                       name="Dara")
-    return (telegram.user(COORDINATOR_ID, "Coordinator"), telegram.user(501, "Sokha", language_code="km"),
-            telegram.user(502, "Dara"))
-
-
-async def latest_survey(db) -> Survey:
-    async with db.session() as session:
-        return await session.scalar(select(Survey).order_by(Survey.id.desc()).limit(1))
 
 
 async def upload_example(coordinator) -> None:
     await coordinator.command("newsurvey")
     await coordinator.send_document(EXAMPLE.read_bytes(), "post_workshop_feedback.xlsx", XLSX)
-
-
-async def send_and_deliver(bot, db, coordinator) -> Survey:
-    await coordinator.press("📤 " + en("Send"))
-    survey = await latest_survey(db)
-    await wait_done(bot, db, survey.delivery_id)
-    return survey
-
-
-async def answers_of(db, member_id: int) -> dict:
-    async with db.session() as session:
-        rows = await session.execute(
-            select(SurveyAnswer.question, SurveyAnswer.value, SurveyAnswer.voice_file_id)
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .join(Member, Member.id == SurveyResponse.member_id)
-            .where(Member.telegram_id == member_id))
-        return {q: (v if f is None else ("voice", f)) for q, v, f in rows}
-
-
-def alerts(telegram) -> list[str]:
-    return [a.get("text") for a in telegram.callback_answers]
 
 
 async def answer_in_khmer(bot, member) -> None:

@@ -10,9 +10,8 @@ from bot.i18n import translator
 from handlers.events.inplace import rendered
 from tests.conftest import COORDINATOR_ID
 from bot.fakeapi import parse_html
-from tests.test_checkin import WORKSHOP_START, coordinator, create_event
-from tests.test_events_admin import TITLE_EN, coordinator_in, only_event, quick_event
-from tests.test_invitation_redraws import edit_calls, refused_edits
+from tests.helpers_events import TITLE_EN, coordinator_in, edit_calls, only_event, quick_event, refused_edits
+from tests.helpers_workshop import WORKSHOP_START, coordinator, create_event
 
 en = translator("en")
 km = translator("km")

@@ -8,40 +8,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 
 from bot import skiplogic, xlsform
 from bot.skiplogic import ExpressionError
 from examples import make_feedback_form
+from tests.helpers_surveys import HEADER, problems, workbook
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "post_workshop_feedback.xlsx"
-HEADER = ["type", "name", "label::English (en)", "label::Khmer (km)", "required", "relevant", "constraint"]
-YES_NO = [["yes_no", "yes", "Yes", "បាទ/ចាស"], ["yes_no", "no", "No", "ទេ"]]
-
-
-def workbook(rows, *, header=HEADER, choices=YES_NO, sheet="survey", extra_sheets=()) -> bytes:
-    book = Workbook()
-    survey = book.active
-    survey.title = sheet
-    survey.append(header)
-    for row in rows:
-        survey.append(row)
-    if choices is not None:
-        sheet_choices = book.create_sheet("choices")
-        sheet_choices.append(["list_name", "name", "label::English (en)", "label::Khmer (km)"])
-        for row in choices:
-            sheet_choices.append(row)
-    for name in extra_sheets:
-        book.create_sheet(name)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def problems(data: bytes) -> list[tuple[str, int | None, dict]]:
-    with pytest.raises(xlsform.InvalidForm) as caught:
-        xlsform.parse(data)
-    return [(p.reason, p.row, p.params) for p in caught.value.problems]
 
 
 # ---------------------------------------------------------------- the expression evaluator

@@ -19,9 +19,8 @@ from bot.text import esc
 from bot.xlsform import rows as xlsform_rows
 from handlers.surveys.words import PROBLEMS, WARNINGS
 from tests.conftest import COORDINATOR_ID
-from tests.test_delivery import seed_members
-from tests.test_surveys import XLSX, latest_survey, send_and_deliver
-from tests.test_xlsform import HEADER, YES_NO, workbook
+from tests.helpers_members import seed_members
+from tests.helpers_surveys import HEADER, XLSX, YES_NO, latest_survey, send_and_deliver, workbook
 
 XLS = "application/vnd.ms-excel"
 CHOICES_HEADER = ["list_name", "name", "label::English (en)", "label::Khmer (km)"]

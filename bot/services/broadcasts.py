@@ -49,23 +49,13 @@ async def cancel_scheduled(session: AsyncSession, delivery_id: int, now: datetim
     return True
 
 
-@dataclass(frozen=True)
-class Status:
-    """Where a mass send's status is shown (chat, message once posted, language) and the progress to show."""
-
-    chat_id: int
-    message_id: int | None
-    language: str | None
-    progress: Progress
-
-
-async def status(session: AsyncSession, delivery_id: int) -> Status | None:
-    """The status of a mass send someone watches; None if no one does (or it is gone)."""
+async def status(session: AsyncSession, delivery_id: int) -> tuple[Delivery, Progress] | None:
+    """A mass send someone watches (its status_chat_id, status_message_id and status_language say where and how)
+    with its progress; None if no one does (or it is gone)."""
     delivery = await session.get(Delivery, delivery_id)
     if delivery is None or delivery.status_chat_id is None:
         return None
-    return Status(delivery.status_chat_id, delivery.status_message_id, delivery.status_language,
-                  await outbox.progress(session, delivery_id))
+    return delivery, await outbox.progress(session, delivery_id)
 
 
 async def keep_status_message(session: AsyncSession, delivery_id: int, message_id: int) -> None:

@@ -48,6 +48,8 @@ class Need:
 
 @dataclass(frozen=True)
 class Organisation:
+    """An organisation that took part, and how many of its people checked in."""
+
     name: str
     people: int
 

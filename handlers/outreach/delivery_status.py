@@ -51,19 +51,21 @@ def make_progress_hook(db: Database, bot: Bot):
 
     async def report(delivery_id: int, final: bool, call: Call) -> None:
         async with db.session() as session:
-            status = await broadcasts.status(session, delivery_id)
-        if status is None:
+            watched = await broadcasts.status(session, delivery_id)
+        if watched is None:
             return
-        text = render(status.progress, translator(status.language), final=final)
-        if status.message_id is not None:
+        delivery, progress = watched
+        text = render(progress, translator(delivery.status_language), final=final)
+        if delivery.status_message_id is not None:
             try:
-                await call(lambda: bot.edit_message_text(text, chat_id=status.chat_id, message_id=status.message_id,
+                await call(lambda: bot.edit_message_text(text, chat_id=delivery.status_chat_id,
+                                                         message_id=delivery.status_message_id,
                                                          parse_mode=ParseMode.HTML))
                 return
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():
                     return
-        message = await call(lambda: bot.send_message(status.chat_id, text, parse_mode=ParseMode.HTML))
+        message = await call(lambda: bot.send_message(delivery.status_chat_id, text, parse_mode=ParseMode.HTML))
         async with db.session() as session:
             await broadcasts.keep_status_message(session, delivery_id, message.message_id)
 

@@ -1,4 +1,5 @@
-"""Helpers shared by the handlers: keyboards, the member of an update, role checks."""
+"""What every feature's handlers use: keyboards, showing a screen, the member of an update and their
+translator, and the guards (@coordinator_only, @registered_only)."""
 
 from __future__ import annotations
 
@@ -70,12 +71,12 @@ async def answer_stale(update: Update, _: Translator) -> None:
     await update.callback_query.answer(_("This button is no longer active."), show_alert=False)
 
 
-async def coordinator_and_translator(update: Update, context: AppContext) -> tuple[Member | None, Translator] | None:
-    """The caller's member row and translator if they are a coordinator; otherwise says no and returns None."""
+async def _translator_for_coordinators(update: Update, context: AppContext) -> Translator | None:
+    """The coordinator's translator; anyone else is told the command or button is for coordinators only."""
     member = await load_member(context, update.effective_user.id)
     _ = tr(member, update)
     if await is_coordinator(context, update.effective_user.id):
-        return member, _
+        return _
     if update.callback_query:
         await update.callback_query.answer(_("This is for coordinators only."), show_alert=True)
     else:
@@ -83,13 +84,7 @@ async def coordinator_and_translator(update: Update, context: AppContext) -> tup
     return None
 
 
-async def require_coordinator(update: Update, context: AppContext) -> Translator | None:
-    """The coordinator's translator; for anyone else, says the action is for coordinators and returns None."""
-    allowed = await coordinator_and_translator(update, context)
-    return allowed[1] if allowed else None
-
-
-async def registered_member(update: Update, context: AppContext) -> Member | None:
+async def _registered_or_stale(update: Update, context: AppContext) -> Member | None:
     """The registered member pressing a button; a stale-button answer for anyone else."""
     member = await load_member(context, update.effective_user.id)
     if member is None or member.registered_at is None:
@@ -114,15 +109,14 @@ def _guarded(check: Callable[[Update, AppContext], Awaitable[object | None]],
 
 
 def coordinator_only(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
-    """Lets only coordinators use a command or button: anyone else is told so in their language (the words of
-    `coordinator_and_translator`) and the handler does not run. The handler is called as
-    `handler(update, context, _, *rest)`, `_` the coordinator's translator and `rest` whatever else its
-    caller passes (a deep link's member and payload, say)."""
-    return _guarded(require_coordinator, handler)
+    """Lets only coordinators use a command or button: anyone else is told it is for coordinators only, in their
+    language, and the handler does not run. The handler is called as `handler(update, context, _, *rest)`, `_`
+    the coordinator's translator and `rest` whatever else its caller passes (a deep link's member and payload,
+    say); one that needs the coordinator's own member row loads it (`load_member`)."""
+    return _guarded(_translator_for_coordinators, handler)
 
 
 def registered_only(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
-    """Lets only registered members press a button: for anyone else the button is no longer active (the answer
-    of `registered_member`) and the handler does not run. The handler is called as
-    `handler(update, context, member, *rest)`."""
-    return _guarded(registered_member, handler)
+    """Lets only registered members press a button: for anyone else the button is no longer active and the
+    handler does not run. The handler is called as `handler(update, context, member, *rest)`."""
+    return _guarded(_registered_or_stale, handler)
