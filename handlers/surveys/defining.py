@@ -9,7 +9,7 @@ from dataclasses import asdict, replace
 
 from telegram import Document, InputFile, Update
 
-from bot import forms, resources, xlsform
+from bot import resources, xlsform
 from bot.context import AppContext
 from bot.i18n import Translator
 from bot.models import Draft
@@ -18,9 +18,11 @@ from handlers.surveys.answering import clear_buttons
 from handlers.surveys.forms import Builder
 from handlers.surveys.managing import manage_screen
 from handlers.surveys.screens import ask_builder_text, builder_screen, form_read_messages, upload_prompt
-from handlers.surveys.words import BUILDER, BUILDER_INVALID, UPLOAD, problems_messages, refusal
+from handlers.surveys.inputs import typed_lines
+from handlers.surveys.words import BUILDER, BUILDER_INVALID, UPLOAD, problems_messages
 from handlers.ui import drafts as draft_input
-from handlers.ui.common import answer_stale, coordinator_only, reply, show
+from handlers.ui.answers import cancel_button, show_or_stale
+from handlers.ui.common import answer_stale, coordinator_only, reply
 
 EXAMPLE = resources.folder("examples") / "post_workshop_feedback.xlsx"
 
@@ -43,10 +45,8 @@ async def send_example(update: Update, context: AppContext, _: Translator) -> No
         caption=_("The example post-workshop feedback form. Change it in Excel or LibreOffice and send it back."))
 
 
-@coordinator_only
-async def cancel_new(update: Update, context: AppContext, _: Translator) -> None:
-    """Drops the survey being uploaded or built."""
-    await draft_input.cancel_form(update, context, UPLOAD, BUILDER)
+# Drops the survey being uploaded or built.
+cancel_new = cancel_button(UPLOAD, BUILDER)
 
 
 @draft_input.on_input(UPLOAD)
@@ -126,14 +126,13 @@ async def build_kind(update: Update, context: AppContext, _: Translator) -> None
 @coordinator_only
 async def take_builder_text(update: Update, context: AppContext, _: Translator, draft: Draft) -> None:
     """Takes the title, a question or its options, as typed."""
-    text = update.message.text
-    if text is None or draft.step == "kind":
-        await reply(update, _("Please use the buttons."))
+    use_buttons = _("Please use the buttons.")
+    if draft.step == "kind":
+        await reply(update, use_buttons)
         return
-    try:
-        value = surveys.clean_options(text) if draft.step == "options" else surveys.clean_title(text)
-    except forms.Invalid as exc:
-        await reply(update, refusal(BUILDER_INVALID, exc, surveys.BUILDER_OPTIONS, _))
+    clean = surveys.clean_options if draft.step == "options" else surveys.clean_title
+    value = await typed_lines(update, _, clean, BUILDER_INVALID, surveys.BUILDER_OPTIONS, use_buttons)
+    if value is None:
         return
     async with context.unit_of_work() as session:
         draft = await drafts.get(session, update.effective_user.id, BUILDER)
@@ -167,8 +166,4 @@ async def build_finish(update: Update, context: AppContext, _: Translator) -> No
                                           created_by=me, now=context.now())
             await drafts.discard(session, me, BUILDER)
             screen = await manage_screen(session, survey, _)
-    if screen is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await show(update, *screen)
+    await show_or_stale(update, _, screen)

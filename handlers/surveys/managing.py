@@ -23,6 +23,7 @@ from handlers.surveys.forms import Closing
 from handlers.surveys.screens import closing_prompt, events_screen, intro_content, reminder_content, survey_screen
 from handlers.surveys.words import CLOSING
 from handlers.ui import drafts as draft_input
+from handlers.ui.answers import show_or_stale
 from handlers.ui.audience_picker import MAIN, parse, picker_screen
 from handlers.ui.common import answer_stale, coordinator_only, reply, show
 
@@ -117,11 +118,7 @@ async def manage_back(update: Update, context: AppContext, _: Translator) -> Non
     async with context.services.db.session() as session:
         survey = await surveys.get(session, int(context.match.group(1)))
         screen = await manage_screen(session, survey, _) if survey else None
-    if screen is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await show(update, *screen)
+    await show_or_stale(update, _, screen)
 
 
 @coordinator_only
@@ -137,11 +134,7 @@ async def pick_audience(update: Update, context: AppContext, _: Translator) -> N
             surveys.set_audience(survey, choice.audience)
             screen = await (manage_screen(session, survey, _) if choice.done
                             else _picker(session, survey_id, choice.audience, _, choice.view))
-    if screen is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await show(update, *screen)
+    await show_or_stale(update, _, screen)
 
 
 @draft_input.on_input(CLOSING)

@@ -12,7 +12,6 @@ from telegram import InputFile, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler, PollAnswerHandler, filters
 
-from bot import forms
 from bot.context import AppContext, Services
 from bot.i18n import N_, Translator
 from bot.models import Draft
@@ -24,7 +23,8 @@ from handlers import system
 from handlers.surveys.forms import PollForm
 from handlers.surveys.reports import poll_chart, poll_question, poll_results_screen
 from handlers.surveys.screens import ask_options, ask_question, poll_preview
-from handlers.surveys.words import POLL_INVALID, refusal
+from handlers.surveys.inputs import pressed, typed_lines
+from handlers.surveys.words import POLL_INVALID
 from handlers.ui import drafts as draft_input
 from handlers.ui.common import answer_stale, coordinator_only, reply, show
 from handlers.ui.composer import composer
@@ -48,14 +48,10 @@ async def start(update: Update, context: AppContext, _: Translator) -> None:
 @coordinator_only
 async def take_text(update: Update, context: AppContext, _: Translator, draft: Draft) -> None:
     """Takes the question, then the options; then shows who will get it."""
-    text = update.message.text
-    if text is None:
-        await reply(update, _("Please type text."))
-        return
-    try:
-        value = polls.clean_question(text) if draft.step == "question" else polls.clean_options(text)
-    except forms.Invalid as exc:
-        await reply(update, refusal(POLL_INVALID, exc, (polls.OPTIONS_MIN, polls.OPTIONS_MAX), _))
+    clean = polls.clean_question if draft.step == "question" else polls.clean_options
+    value = await typed_lines(update, _, clean, POLL_INVALID, (polls.OPTIONS_MIN, polls.OPTIONS_MAX),
+                              _("Please type text."))
+    if value is None:
         return
     async with context.unit_of_work() as session:
         draft = await drafts.get(session, update.effective_user.id, KIND)
@@ -126,21 +122,10 @@ async def on_poll_answer(update: Update, context: AppContext) -> None:
 # ---------------------------------------------------------------- results and closing
 
 
-async def _pressed_results(update: Update, context: AppContext, _: Translator) -> polls.PollResults | None:
-    """The results of the poll whose button was pressed; None (the button answered as stale) if it is gone."""
-    async with context.services.db.session() as session:
-        outcome = await polls.results_of(session, int(context.match.group(1)))
-    if outcome is None:
-        await answer_stale(update, _)
-        return None
-    await update.callback_query.answer()
-    return outcome
-
-
 @coordinator_only
 async def show_results(update: Update, context: AppContext, _: Translator) -> None:
     """Shows a poll's results with buttons for the chart and for closing it."""
-    outcome = await _pressed_results(update, context, _)
+    outcome = await pressed(update, context, _, polls.results_of)
     if outcome is not None:
         await reply(update, *poll_results_screen(outcome, _))
 
@@ -148,7 +133,7 @@ async def show_results(update: Update, context: AppContext, _: Translator) -> No
 @coordinator_only
 async def send_chart(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the poll's results as a bar chart, labels in the coordinator's language."""
-    outcome = await _pressed_results(update, context, _)
+    outcome = await pressed(update, context, _, polls.results_of)
     if outcome is None:
         return
     image = await asyncio.to_thread(poll_chart, outcome, _)

@@ -13,6 +13,7 @@ from bot.context import AppContext
 from bot.i18n import Translator, translator
 from bot.services import surveys
 from bot.text import esc
+from handlers.surveys.inputs import pressed
 from handlers.surveys.reports import (
     RESULTS_PAGE,
     export_table,
@@ -23,7 +24,7 @@ from handlers.surveys.reports import (
     unsent_screen,
 )
 from handlers.surveys.words import short_label, survey_title
-from handlers.ui.common import answer_stale, coordinator_only, reply, show
+from handlers.ui.common import coordinator_only, reply, show
 
 
 @coordinator_only
@@ -56,21 +57,10 @@ async def unsent_surveys(update: Update, context: AppContext, _: Translator) -> 
     await show(update, *unsent_screen(found, offset, _))
 
 
-async def _pressed_results(update: Update, context: AppContext, _: Translator) -> surveys.Results | None:
-    """The results of the survey whose button was pressed; None (the button answered as stale) if there are none."""
-    async with context.services.db.session() as session:
-        outcome = await surveys.results_of(session, int(context.match.group(1)))
-    if outcome is None:
-        await answer_stale(update, _)
-        return None
-    await update.callback_query.answer()
-    return outcome
-
-
 @coordinator_only
 async def survey_results(update: Update, context: AppContext, _: Translator) -> None:
     """Shows response counts, the response rate and every question's results, with chart and export buttons."""
-    outcome = await _pressed_results(update, context, _)
+    outcome = await pressed(update, context, _, surveys.results_of)
     if outcome is None:
         return
     *messages, last = results_messages(outcome, _)
@@ -82,7 +72,7 @@ async def survey_results(update: Update, context: AppContext, _: Translator) -> 
 @coordinator_only
 async def send_charts(update: Update, context: AppContext, _: Translator) -> None:
     """Sends a chart per closed-choice question (choices and ratings), labels in the coordinator's language."""
-    outcome = await _pressed_results(update, context, _)
+    outcome = await pressed(update, context, _, surveys.results_of)
     if outcome is None:
         return
     closed = [r for r in outcome.questions if r.question["type"] in ("select_one", "select_multiple", "rating")]
@@ -98,14 +88,11 @@ async def send_charts(update: Update, context: AppContext, _: Translator) -> Non
 @coordinator_only
 async def send_export(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the responses as an XLSX in the layout Kobo users know, labels in the chosen language."""
-    survey_id, language = int(context.match.group(1)), context.match.group(2)
-    async with context.services.db.session() as session:
-        found = await surveys.records_of(session, survey_id)
+    found = await pressed(update, context, _, surveys.records_of)
     if found is None:
-        await answer_stale(update, _)
         return
-    await update.callback_query.answer()
     survey, records = found
+    language = context.match.group(2)
     headers, rows = export_table(survey, records, language, context.bot.username, translator(language))
     data = exports.workbook(survey.form_id or "data", headers, rows)
     stamp = context.now().astimezone(surveys.LOCAL_ZONE).strftime("%Y-%m-%d")

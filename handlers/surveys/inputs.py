@@ -1,0 +1,46 @@
+"""What a coordinator presses and types, read once for every survey and poll screen: the row a pressed button
+is about, and a title, question or options typed as lines."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+
+from bot import forms
+from bot.context import AppContext
+from bot.i18n import Translator
+from handlers.surveys.words import refusal
+from handlers.ui.common import answer_stale, reply
+
+T = TypeVar("T")
+
+
+async def pressed(update: Update, context: AppContext, _: Translator,
+                  load: Callable[[AsyncSession, int], Awaitable[T | None]]) -> T | None:
+    """What `load` finds for the id in the pressed button's data; the press is answered, as no longer active
+    (and None returned) when nothing is found."""
+    async with context.services.db.session() as session:
+        found = await load(session, int(context.match.group(1)))
+    if found is None:
+        await answer_stale(update, _)
+        return None
+    await update.callback_query.answer()
+    return found
+
+
+async def typed_lines(update: Update, _: Translator, clean: Callable[[str], T], words: dict[str, str],
+                      options: tuple[int, int], not_text: str) -> T | None:
+    """What the coordinator typed, cleaned by `clean` (bot.forms); None once they are told why it can't be used:
+    in `words` (how few and how many `options`), or `not_text` when they sent no text."""
+    text = update.message.text
+    if text is None:
+        await reply(update, not_text)
+        return None
+    try:
+        return clean(text)
+    except forms.Invalid as exc:
+        await reply(update, refusal(words, exc, options, _))
+        return None
