@@ -13,7 +13,8 @@ from bot.text import clean_line
 from bot.vocab import PROFILE_STEPS, Step, find_provinces
 from handlers.ui.common import load_member, reply, show, tr
 from handlers.registration.flow import profile_name, screen_for, stale_press
-from handlers.registration.screens import FIELD_LABELS, field_value, invalid_text, phone_screen
+from handlers.registration.screens import invalid_text, phone_screen
+from handlers.ui.fields import FIELD_LABELS, field_value
 
 
 async def store_answer(update: Update, context: AppContext, step: Step, value: str | None) -> None:
