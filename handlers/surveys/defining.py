@@ -18,7 +18,7 @@ from handlers.surveys.answering import clear_buttons
 from handlers.surveys.forms import Builder
 from handlers.surveys.managing import manage_screen
 from handlers.surveys.screens import ask_builder_text, builder_screen, form_read_messages, upload_prompt
-from handlers.surveys.inputs import typed_lines
+from handlers.surveys.inputs import finished_form, typed_lines
 from handlers.surveys.words import BUILDER, BUILDER_INVALID, UPLOAD, problems_messages
 from handlers.ui import drafts as draft_input
 from handlers.ui.answers import cancel_button, show_or_stale
@@ -158,12 +158,10 @@ async def build_finish(update: Update, context: AppContext, _: Translator) -> No
     """Saves the survey built in the chat as a draft, ready to be sent."""
     me = update.effective_user.id
     async with context.unit_of_work() as session:
-        draft = await drafts.get(session, me, BUILDER)
-        answers = drafts.read(draft, Builder)
+        answers = await finished_form(session, me, BUILDER, Builder, "kind", lambda built: bool(built.questions))
         screen = None
-        if draft is not None and draft.step == "kind" and answers.questions:
+        if answers is not None:
             survey = await surveys.create(session, title=answers.title, questions=answers.questions, source="chat",
                                           created_by=me, now=context.now())
-            await drafts.discard(session, me, BUILDER)
             screen = await manage_screen(session, survey, _)
     await show_or_stale(update, _, screen)

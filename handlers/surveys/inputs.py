@@ -12,6 +12,7 @@ from telegram import Update
 from bot import forms
 from bot.context import AppContext
 from bot.i18n import Translator
+from bot.services import drafts
 from handlers.surveys.words import refusal
 from handlers.ui.common import answer_stale, reply
 
@@ -29,6 +30,18 @@ async def pressed(update: Update, context: AppContext, _: Translator,
         return None
     await update.callback_query.answer()
     return found
+
+
+async def finished_form(session: AsyncSession, telegram_id: int, kind: str, form: type[T], step: str | None,
+                        complete: Callable[[T], bool]) -> T | None:
+    """The answers of a form that is at its last question (`step`) with what it needs (`complete`), its draft
+    dropped: the survey or poll is made from them. None when there is no such form (a second press)."""
+    draft = await drafts.get(session, telegram_id, kind)
+    answers = drafts.read(draft, form)
+    if draft is None or draft.step != step or not complete(answers):
+        return None
+    await drafts.discard(session, telegram_id, kind)
+    return answers
 
 
 async def typed_lines(update: Update, _: Translator, clean: Callable[[str], T], words: dict[str, str],

@@ -23,7 +23,7 @@ from handlers import system
 from handlers.surveys.forms import PollForm
 from handlers.surveys.reports import poll_chart, poll_question, poll_results_screen
 from handlers.surveys.screens import ask_options, ask_question, poll_preview
-from handlers.surveys.inputs import pressed, typed_lines
+from handlers.surveys.inputs import finished_form, pressed, typed_lines
 from handlers.surveys.words import POLL_INVALID
 from handlers.ui import drafts as draft_input
 from handlers.ui.common import answer_stale, coordinator_only, reply, show
@@ -82,14 +82,12 @@ async def send(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the poll through the outbox: one native poll per member, in their language."""
     me = update.effective_user.id
     async with context.unit_of_work() as session:
-        draft = await drafts.get(session, me, KIND)
-        answers = drafts.read(draft, PollForm)
+        answers = await finished_form(session, me, KIND, PollForm, None, lambda poll: bool(poll.options))
         poll = None
-        if draft is not None and draft.step is None and answers.options:
+        if answers is not None:
             poll = await polls.create(session, question=answers.question, options=answers.options,
                                       audience=Audience.from_json(answers.audience), created_by=me, now=context.now(),
                                       status_chat_id=update.effective_chat.id, status_language=_.language)
-            await drafts.discard(session, me, KIND)
     if poll is None:
         await answer_stale(update, _)
         return
