@@ -47,14 +47,6 @@ class Need:
 
 
 @dataclass(frozen=True)
-class Organisation:
-    """An organisation that took part, and how many of its people checked in."""
-
-    name: str
-    people: int
-
-
-@dataclass(frozen=True)
 class SurveyOutcome:
     """A survey of the event: its results, whether it is still collecting answers, and the typed answers to
     its open questions (by question name, in the order they were finished)."""
@@ -75,7 +67,8 @@ class EventReport:
     results: list[SurveyOutcome]
     questions: list[Consultation]
     needs: list[Need]
-    organisations: list[Organisation]
+    # Organisations that took part, by name, with how many of their people checked in.
+    organisations: dict[str, int]
 
     @property
     def event(self):
@@ -143,7 +136,7 @@ async def typed_answers(session: AsyncSession, survey: Survey) -> dict[str, list
     return texts
 
 
-def organisations(report: Report) -> list[Organisation]:
+def organisations(report: Report) -> dict[str, int]:
     """Organisations of the people who checked in (members and walk-ins), each once, by name."""
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}
@@ -153,7 +146,7 @@ def organisations(report: Report) -> list[Organisation]:
             key = name.casefold()
             spelling.setdefault(key, name)
             counts[key] += 1
-    return [Organisation(spelling[key], counts[key]) for key in sorted(counts, key=lambda k: spelling[k].casefold())]
+    return {spelling[key]: counts[key] for key in sorted(counts, key=lambda k: spelling[k].casefold())}
 
 
 async def event(session: AsyncSession, event_id: int) -> Event | None:

@@ -219,7 +219,8 @@ def organisation_blocks(report: EventReport, _: Translator) -> list:
     if not report.organisations:
         return []
     return [Heading(_(SECTIONS["organisations"])), Bullets(
-        [_("{group} ({count})").format(group=o.name, count=_.number(o.people)) for o in report.organisations])]
+        [_("{group} ({count})").format(group=name, count=_.number(people))
+         for name, people in report.organisations.items()])]
 
 
 def report_part(report: EventReport, _: Translator, now: datetime) -> Part:
