@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime
+from bot.models.base import Base, PersonDetails, Timestamps, UTCDateTime
 
 
-class WorkingGroup(Base):
+class WorkingGroup(Base, Timestamps):
     """A standing group of members on one topic (e.g. the Policy Working Group), with its own Telegram chat."""
 
     __tablename__ = "working_group"
@@ -26,12 +26,10 @@ class WorkingGroup(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     chat_title: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class GroupInterest(Base):
+class GroupInterest(Base, PersonDetails, Timestamps):
     """Someone who wants to join a working group: a member in the bot, or a paper sign-up without Telegram."""
 
     __tablename__ = "group_interest"
@@ -47,11 +45,7 @@ class GroupInterest(Base):
     # bot / event / paper: how the interest was collected.
     source: Mapped[str] = mapped_column(String(8), default="bot")
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))
-    # For paper sign-ups only (members' details live on their member row).
-    name: Mapped[str | None] = mapped_column(String(100))
-    gender: Mapped[str | None] = mapped_column(String(16))
-    stakeholder: Mapped[str | None] = mapped_column(String(32))
-    organisation: Mapped[str | None] = mapped_column(String(200))
+    # The person's details (PersonDetails) are kept for paper sign-ups only: members' live on their member row.
     reason_text: Mapped[str | None] = mapped_column(Text)
     reason_voice_file_id: Mapped[str | None] = mapped_column(String(200))
     reason_voice_seconds: Mapped[int | None] = mapped_column(Integer)
@@ -65,11 +59,9 @@ class GroupInterest(Base):
     # First time the member was seen joining the linked chat; in_chat follows them leaving and coming back.
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     in_chat: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Consultation(Base):
+class Consultation(Base, Timestamps):
     """A question put to members (often at an event), whose answers are gathered under themes."""
 
     __tablename__ = "consultation"
@@ -82,8 +74,6 @@ class Consultation(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ConsultationTheme(Base):
@@ -98,7 +88,7 @@ class ConsultationTheme(Base):
     label_km: Mapped[str] = mapped_column(String(100))
 
 
-class ConsultationInput(Base):
+class ConsultationInput(Base, Timestamps):
     """One need or idea, typed or spoken, under one theme."""
 
     __tablename__ = "consultation_input"
@@ -119,5 +109,3 @@ class ConsultationInput(Base):
     language: Mapped[str] = mapped_column(String(5))
     # A duplicate keeps pointing at the input it was merged into, and no longer counts.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("consultation_input.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,7 +8,7 @@ from telegram import Update
 
 import handlers.consultations.callbacks as to
 from bot.context import AppContext
-from bot.i18n import translator
+from bot.i18n import N_, Translator, translator
 from bot.models import Draft, Member
 from bot.services import consultations
 from bot.services import drafts as draft_store
@@ -19,10 +19,9 @@ from handlers.consultations.forms import INPUT, InputForm
 from handlers.consultations.loading import member_view
 from handlers.consultations.screens import LINK_PREFIX, member_screen, mine_screen, theme_prompt
 from handlers.ui import deeplinks
-from handlers.ui import drafts
-from handlers.ui.answers import said, show_or_stale
+from handlers.ui.answers import Said, chose, on_press, on_said, show_or_stale
 from handlers.ui.bilingual import invalid_text
-from handlers.ui.common import answer_stale, load_member, registered_only, reply, show, tr
+from handlers.ui.common import answer_stale, registered_only, reply, show
 
 
 @deeplinks.on(LINK_PREFIX + r"\d{1,9}")
@@ -36,20 +35,22 @@ async def open_link(update: Update, context: AppContext, member: Member, payload
     await reply(update, *member_screen(*loaded, _))
 
 
+@on_press(to.VIEW)
 @registered_only
 async def view(update: Update, context: AppContext, member: Member) -> None:
     """Shows the consultation's question and themes (own input, or a discussion table's notes)."""
     _ = translator(member.language)
-    how, consultation_id = context.match.groups()
-    loaded = await member_view(context, int(consultation_id))
-    await show_or_stale(update, _, member_screen(*loaded, _, table=how == "table") if loaded else None)
+    table, consultation_id = chose(context.match, "table")
+    loaded = await member_view(context, consultation_id)
+    await show_or_stale(update, _, member_screen(*loaded, _, table=table) if loaded else None)
 
 
+@on_press(to.THEME)
 @registered_only
 async def choose_theme(update: Update, context: AppContext, member: Member) -> None:
     """Asks for the input under the chosen theme; a closed consultation says so and asks nothing."""
-    how, *ids = context.match.groups()
-    answers = InputForm(*(int(i) for i in ids), table=how == "tt")
+    table, consultation_id, theme_id = chose(context.match, "tt")
+    answers = InputForm(consultation_id, theme_id, table)
     async with context.unit_of_work() as session:
         consultation = await consultations.get(session, answers.consultation_id)
         theme = await consultations.theme(session, consultation.id, answers.theme_id) if consultation else None
@@ -65,14 +66,10 @@ async def choose_theme(update: Update, context: AppContext, member: Member) -> N
     await show_or_stale(update, _, theme_prompt(theme, answers.table, _) if theme else None)
 
 
-@drafts.on_input(INPUT)
-async def take_input(update: Update, context: AppContext, draft: Draft) -> None:
+@on_said(INPUT, N_("Please type your input or record a voice note."))
+async def take_input(update: Update, context: AppContext, draft: Draft, member: Member, _: Translator,
+                     given: Said) -> None:
     """Saves a typed or spoken input under the chosen theme, then offers the themes again for another one."""
-    member = await load_member(context, update.effective_user.id)
-    _ = tr(member, update)
-    given = await said(update, _, _("Please type your input or record a voice note."))
-    if given is None:
-        return
     answers = draft_store.read(draft, InputForm)
     saved = refused = None
     try:
@@ -102,6 +99,7 @@ async def take_input(update: Update, context: AppContext, draft: Draft) -> None:
     await reply(update, *member_screen(consultation, found, is_open, zone, _, table=bool(answers.table)))
 
 
+@on_press(to.CANCEL_INPUT)
 @registered_only
 async def cancel_input(update: Update, context: AppContext, member: Member) -> None:
     """Leaves the input unwritten and goes back to the themes."""
@@ -123,6 +121,7 @@ async def _mine_screen(context: AppContext, consultation_id: int, telegram_id: i
     return mine_screen(consultation, mine, found, _)
 
 
+@on_press(to.MINE)
 @registered_only
 async def show_mine(update: Update, context: AppContext, member: Member) -> None:
     """Lists the inputs the person gave to this consultation."""
@@ -131,6 +130,7 @@ async def show_mine(update: Update, context: AppContext, member: Member) -> None
     await show_or_stale(update, _, await _mine_screen(context, consultation_id, member.telegram_id, _))
 
 
+@on_press(to.DELETE_MINE)
 @registered_only
 async def delete_mine(update: Update, context: AppContext, member: Member) -> None:
     """Deletes one of the person's own inputs; anyone else's stays untouched."""

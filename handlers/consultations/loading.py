@@ -28,7 +28,7 @@ async def member_view(context: AppContext, consultation_id: int):
     return consultation, found, consultations.is_open(consultation, context.now()), zone_of(event, context)
 
 
-async def admin_view(context: AppContext, consultation_id: int, _: Translator):
+async def admin_view(context: AppContext, _: Translator, consultation_id: int):
     """The consultation's screen as coordinators manage it (None once it is gone)."""
     async with context.services.db.session() as session:
         consultation = await consultations.get(session, consultation_id)

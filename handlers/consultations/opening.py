@@ -18,12 +18,13 @@ from handlers.consultations.forms import NEW, ConsultationForm
 from handlers.consultations.loading import admin_view, zone_of
 from handlers.consultations.screens import QUESTION_PAIR, form_screen, policy_themes
 from handlers.ui import drafts
-from handlers.ui.answers import go_on, take_answer
+from handlers.ui.answers import cancel_button, go_on, on_press, take_answer
 from handlers.ui.bilingual import invalid_text, pair_clean, pair_next, pair_pressed
 from handlers.ui.common import coordinator_only, load_member, reply, tr
 from handlers.ui.people import typing_coordinator_only
 
 
+@on_press(to.NEW)
 @typing_coordinator_only
 async def new_consultation(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Starts opening a consultation: the question in both languages, the themes, the event and a closing time."""
@@ -59,7 +60,7 @@ async def _form_step(update: Update, context: AppContext, step: str, value) -> N
         await reply(update, *form_screen(taken.step, taken.answers, recent, _))
         return
     await reply(update, _("The consultation is open."))
-    await reply(update, *await admin_view(context, opened.id, _))
+    await reply(update, *await admin_view(context, _, opened.id))
 
 
 async def _open(session: AsyncSession, answers: ConsultationForm, me: int, now: datetime) -> Consultation:
@@ -106,15 +107,18 @@ async def take_form_text(update: Update, context: AppContext, draft: Draft) -> N
     await _form_step(update, context, draft.step, value)
 
 
-form_button = pair_pressed(NEW, ConsultationForm, (QUESTION_PAIR,), _form_step)
+form_button = on_press(to.FORM.choose)(pair_pressed(NEW, ConsultationForm, (QUESTION_PAIR,), _form_step))
+cancel_form = on_press(to.FORM.cancel)(cancel_button(NEW))
 
 
+@on_press(to.FORM_THEMES)
 @coordinator_only
 async def ready_themes(update: Update, context: AppContext, _: Translator) -> None:
     """Uses the ready-made themes for agroecology policy."""
     await _form_step(update, context, "themes", policy_themes())
 
 
+@on_press(to.FORM_EVENT)
 @coordinator_only
 async def choose_event(update: Update, context: AppContext, _: Translator) -> None:
     """Makes the consultation part of an event, or of none (0)."""
@@ -122,6 +126,7 @@ async def choose_event(update: Update, context: AppContext, _: Translator) -> No
     await _form_step(update, context, "event", event_id or None)
 
 
+@on_press(to.FORM_NO_CLOSING)
 @coordinator_only
 async def no_closing_time(update: Update, context: AppContext, _: Translator) -> None:
     """Leaves the consultation open until a coordinator closes it."""

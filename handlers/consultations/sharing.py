@@ -12,10 +12,12 @@ from bot.services import consultations
 from bot.text import esc
 from handlers.consultations.loading import zone_of
 from handlers.consultations.screens import ask_content, ask_screen, export_table
+from handlers.ui.answers import chose, on_press
 from handlers.ui.common import answer_stale, coordinator_only, show
 from handlers.ui.people import shorten
 
 
+@on_press(to.EXPORT)
 @coordinator_only
 async def export(update: Update, context: AppContext, _: Translator) -> None:
     """Sends every input of the consultation as a spreadsheet."""
@@ -36,11 +38,11 @@ async def export(update: Update, context: AppContext, _: Translator) -> None:
                                               caption=esc(shorten(consultations.question(consultation, _.language), 200)))
 
 
+@on_press(to.ASK)
 @coordinator_only
 async def ask(update: Update, context: AppContext, _: Translator) -> None:
     """Says how many members would be asked for input, then asks them through the outbox when confirmed."""
-    action, consultation_id = context.match.groups()
-    sending, consultation_id = action == "askgo", int(consultation_id)
+    sending, consultation_id = chose(context.match, "askgo")
     me, now = update.effective_user.id, context.now()
     async with context.unit_of_work() as session:
         consultation = await consultations.get(session, consultation_id)

@@ -10,21 +10,22 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 import handlers.groups.callbacks as to
 from bot.context import AppContext
-from bot.i18n import translator
+from bot.i18n import N_, Translator, translator
 from bot.models import Draft, Member
 from bot.services import drafts as draft_store
 from bot.services import groups
 from bot.services.groups import APPROVED, Expressed, InvalidInput, InviteState
 from handlers.groups.forms import REASON, ReasonForm
-from handlers.groups.screens import group_title, invite_screen, list_screen, member_note, member_screen, notice_content, reason_screen
-from handlers.ui import drafts
-from handlers.ui.answers import said
+from handlers.groups.screens import group_title, invite_screen, list_screen, member_note, member_screen, notice_content
+from handlers.groups.screens import reason_screen
+from handlers.ui.answers import Said, on_press, on_said
 from handlers.ui.bilingual import invalid_text
 from handlers.ui.common import answer_stale, is_coordinator, load_member, registered_only, reply, show, tr
 
 log = logging.getLogger(__name__)
 
 
+@on_press(to.LIST)
 async def show_groups(update: Update, context: AppContext) -> None:
     """Lists the working groups (coordinators also see closed ones, counts and a button to add one)."""
     member = await load_member(context, update.effective_user.id)
@@ -44,6 +45,7 @@ async def show_groups(update: Update, context: AppContext) -> None:
     await show(update, *list_screen(found, mine, _, coordinator=coordinator, counts=counts))
 
 
+@on_press(to.VIEW)
 @registered_only
 async def view_group(update: Update, context: AppContext, member: Member) -> None:
     """Shows one working group, the member's standing in it and what they can do."""
@@ -60,6 +62,7 @@ async def view_group(update: Update, context: AppContext, member: Member) -> Non
     await show(update, *member_screen(group, status, bool(interest and interest.in_chat), _))
 
 
+@on_press(to.INTERESTED, to.INTERESTED_AFTER_EVENT)
 @registered_only
 async def interested(update: Update, context: AppContext, member: Member) -> None:
     """Records the member's interest and offers to add a reason."""
@@ -86,6 +89,7 @@ async def interested(update: Update, context: AppContext, member: Member) -> Non
     await reply(update, *reason_screen(group, _))
 
 
+@on_press(to.SKIP_REASON)
 @registered_only
 async def skip_reason(update: Update, context: AppContext, member: Member) -> None:
     """Leaves the reason out; the interest stands."""
@@ -103,14 +107,10 @@ async def skip_reason(update: Update, context: AppContext, member: Member) -> No
     await show(update, *member_note(_("Thank you! A coordinator will look at your request."), _))
 
 
-@drafts.on_input(REASON)
-async def take_reason(update: Update, context: AppContext, draft: Draft) -> None:
+@on_said(REASON, N_("Please type your reason or send a voice note, or press Skip."))
+async def take_reason(update: Update, context: AppContext, draft: Draft, member: Member, _: Translator,
+                      reason: Said) -> None:
     """Adds the typed or spoken reason to the member's interest; refuses what is too long, changing nothing."""
-    member = await load_member(context, update.effective_user.id)
-    _ = tr(member, update)
-    reason = await said(update, _, _("Please type your reason or send a voice note, or press Skip."))
-    if reason is None:
-        return
     try:
         async with context.unit_of_work() as session:
             interest = await groups.give_reason(
@@ -126,6 +126,7 @@ async def take_reason(update: Update, context: AppContext, draft: Draft) -> None
     await reply(update, *member_note(_("Thank you, your reason was added. A coordinator will look at your request."), _))
 
 
+@on_press(to.WITHDRAW)
 @registered_only
 async def withdraw(update: Update, context: AppContext, member: Member) -> None:
     """Withdraws the member's interest (or membership); an unused invite link stops working."""
@@ -157,6 +158,7 @@ async def revoke_link(context: AppContext, chat_id: int | None, link: str | None
         log.info("invite link could not be revoked: %s", exc)
 
 
+@on_press(to.INVITE)
 @registered_only
 async def invite_link(update: Update, context: AppContext, member: Member) -> None:
     """Gives an approved member their own single-use link to the group's chat (the same one if asked again)."""

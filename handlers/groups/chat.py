@@ -11,25 +11,24 @@ from telegram.ext import Application
 import handlers.groups.callbacks as to
 from bot.context import AppContext
 from bot.i18n import Translator
+from bot.models import WorkingGroup
 from bot.services import groups
 from bot.services.groups import LinkOutcome
 from bot.text import esc
 from handlers import system
-from handlers.groups.editing import group_or_stale
+from handlers.groups.editing import group_view
 from handlers.groups.screens import chat_added_screen, chat_linked_content, group_title, how_to_link_screen
+from handlers.ui.answers import on_press
 from handlers.ui.common import answer_stale, coordinator_only, is_coordinator, load_member, show, tr
 
 log = logging.getLogger(__name__)
 
 
-@coordinator_only
-async def how_to_link(update: Update, context: AppContext, _: Translator) -> None:
+@on_press(to.HOW_TO_LINK)
+@group_view
+async def how_to_link(context: AppContext, _: Translator, group: WorkingGroup):
     """Explains how to link a Telegram group chat: add the bot to it as an admin allowed to invite users."""
-    group = await group_or_stale(update, context, _)
-    if group is None:
-        return
-    await update.callback_query.answer()
-    await show(update, *how_to_link_screen(group, context.bot.username, _))
+    return how_to_link_screen(group, context.bot.username, _)
 
 
 async def _can_invite(context: AppContext, chat_id: int) -> bool | None:
@@ -69,6 +68,7 @@ async def bot_added(update: Update, context: AppContext) -> None:
         log.info("could not tell coordinator %s about chat %s: %s", adder.id, chat.id, exc)
 
 
+@on_press(to.LINK)
 @coordinator_only
 async def link_chat(update: Update, context: AppContext, _: Translator) -> None:
     """Links the chat to the chosen working group, once the bot is really an admin there allowed to invite."""

@@ -13,16 +13,10 @@ from bot.services import groups
 from bot.services.groups import DECLINED, Decided, Decision
 from bot.text import esc
 from handlers.groups.browse import revoke_link
-from handlers.groups.editing import group_or_stale
-from handlers.groups.screens import (
-    decision_content,
-    decline_screen,
-    funnel_screen,
-    group_title,
-    notice_content,
-    people_screen,
-)
-from handlers.ui.answers import show_or_stale
+from handlers.groups.editing import group_view
+from handlers.groups.screens import decision_content, decline_screen, funnel_screen, group_title, notice_content
+from handlers.groups.screens import people_screen
+from handlers.ui.answers import chose, on_press
 from handlers.ui.common import answer_stale, coordinator_only, reply, show
 from handlers.ui.people import send_voice_note, shorten
 
@@ -36,33 +30,29 @@ async def _people_screen(session: AsyncSession, group: WorkingGroup | None, page
     return people_screen(group, found, total, page, _, told)
 
 
-@coordinator_only
-async def list_people(update: Update, context: AppContext, _: Translator) -> None:
+@on_press(to.PEOPLE)
+@group_view
+async def list_people(context: AppContext, _: Translator, group: WorkingGroup, page: int):
     """One page of the people interested in a group, with their profiles and reasons."""
-    group_id, page = to.PEOPLE.ints(context.match)
     async with context.services.db.session() as session:
-        screen = await _people_screen(session, await groups.get(session, group_id), page, _)
-    await show_or_stale(update, _, screen)
+        return await _people_screen(session, group, page, _)
 
 
-@coordinator_only
-async def confirm_decline(update: Update, context: AppContext, _: Translator) -> None:
+@on_press(to.CONFIRM_DECLINE)
+@group_view
+async def confirm_decline(context: AppContext, _: Translator, group: WorkingGroup, interest_id: int, page: int):
     """The ✖ button: asks to confirm before anyone is declined."""
-    group_id, interest_id, page = to.CONFIRM_DECLINE.ints(context.match)
     async with context.services.db.session() as session:
-        group = await groups.get(session, group_id)
-        person = await groups.person(session, group_id, interest_id)
-    waiting = group is not None and person is not None and person.interest.status != DECLINED
-    await show_or_stale(update, _, decline_screen(group, person, page, _) if waiting else None)
+        person = await groups.person(session, group.id, interest_id)
+    return decline_screen(group, person, page, _) if person and person.interest.status != DECLINED else None
 
 
+@on_press(to.DECIDE)
 @coordinator_only
 async def decide(update: Update, context: AppContext, _: Translator) -> None:
     """Approves, or (once confirmed) declines, one person; a member hears about it in their language through the
     outbox, and never hears two contradicting decisions."""
-    action, *ids = context.match.groups()
-    approve = action == "ok"
-    group_id, interest_id, page = (int(i) for i in ids)
+    approve, group_id, interest_id, page = chose(context.match, "ok")
     me, now = update.effective_user.id, context.now()
     async with context.unit_of_work() as session:
         decision = await groups.decide(session, group_id=group_id, interest_id=interest_id, approve=approve,
@@ -96,6 +86,7 @@ def _decided_note(decision: Decision, approve: bool, _: Translator) -> tuple[str
     return shorten(note, 190), None
 
 
+@on_press(to.VOICE_REASON)
 @coordinator_only
 async def voice_reason(update: Update, context: AppContext, _: Translator) -> None:
     """Sends a member's spoken reason to the coordinator who asked."""
@@ -112,13 +103,9 @@ async def voice_reason(update: Update, context: AppContext, _: Translator) -> No
         await reply(update, _("Telegram no longer has that voice note."))
 
 
-@coordinator_only
-async def funnel(update: Update, context: AppContext, _: Translator) -> None:
+@on_press(to.FUNNEL)
+@group_view
+async def funnel(context: AppContext, _: Translator, group: WorkingGroup):
     """Shows the group's funnel and the report sentence in each language."""
-    group = await group_or_stale(update, context, _)
-    if group is None:
-        return
     async with context.services.db.session() as session:
-        counts = await groups.funnel(session, group.id)
-    await update.callback_query.answer()
-    await show(update, *funnel_screen(group, counts, _))
+        return funnel_screen(group, await groups.funnel(session, group.id), _)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
 
@@ -16,15 +17,16 @@ from bot.models import Draft, Member, WorkingGroup
 from bot.services import drafts as draft_store
 from bot.services import groups
 from bot.services.groups import InvalidInput
-from handlers.groups.forms import EDIT, NEW, GroupForm
+from handlers.groups.forms import EDIT, NEW, GroupEditForm, GroupForm
 from handlers.groups.screens import GROUP_PAIRS, coordinator_screen, form_screen
 from handlers.ui import drafts
-from handlers.ui.answers import go_on, show_or_stale, take_answer
+from handlers.ui.answers import cancel_button, chose, coordinator_view, go_on, on_press, open_or_close, take_answer
 from handlers.ui.bilingual import invalid_text, pair_clean, pair_for, pair_next, pair_pressed
 from handlers.ui.common import answer_stale, coordinator_only, load_member, reply, tr
 from handlers.ui.people import typing_coordinator_only
 
 
+@on_press(to.NEW)
 @typing_coordinator_only
 async def new_group(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Starts creating a working group: its name and description in English and Khmer."""
@@ -36,21 +38,33 @@ async def new_group(update: Update, context: AppContext, member: Member, _: Tran
     await reply(update, *form_screen(NEW, draft.step, GroupForm(), _))
 
 
-@typing_coordinator_only
-async def edit_group(update: Update, context: AppContext, member: Member, _: Translator) -> None:
-    """Asks for a group's new name or description, in English then Khmer."""
-    which, group_id = context.match.groups()
-    answers, step = GroupForm(group_id=int(group_id)), "name_en" if which == "ename" else "desc_en"
+async def start_group_form(update: Update, context: AppContext, member: Member, _: Translator, kind: str,
+                           step: str, answers) -> WorkingGroup | None:
+    """Starts a coordinator's form about the group `answers.group_id`, at `step`; None, after saying the button is
+    out of date, when the group is gone."""
     async with context.unit_of_work() as session:
         group = await groups.get(session, answers.group_id)
         if group is not None:
-            await draft_store.begin(session, member.telegram_id, EDIT, step=step, data=asdict(answers),
+            await draft_store.begin(session, member.telegram_id, kind, step=step, data=asdict(answers),
                                     now=context.now())
     if group is None:
         await answer_stale(update, _)
-        return
+        return None
     await update.callback_query.answer()
-    await reply(update, *form_screen(EDIT, step, answers, _))
+    return group
+
+
+@on_press(to.EDIT)
+@typing_coordinator_only
+async def edit_group(update: Update, context: AppContext, member: Member, _: Translator) -> None:
+    """Asks for a group's new name or description, in English then Khmer."""
+    naming, group_id = chose(context.match, "ename")
+    answers, step = GroupEditForm(group_id=group_id), "name_en" if naming else "desc_en"
+    if await start_group_form(update, context, member, _, EDIT, step, answers):
+        await reply(update, *form_screen(EDIT, step, answers, _))
+
+
+FORMS = {NEW: GroupForm, EDIT: GroupEditForm}
 
 
 def _following(kind: str, step: str) -> str | None:
@@ -66,7 +80,7 @@ async def _form_step(update: Update, context: AppContext, step: str, value: str,
     me, now = update.effective_user.id, context.now()
     finished = None
     async with context.unit_of_work() as session:
-        taken = await take_answer(session, me, kind, GroupForm, step, value, functools.partial(_following, kind), now)
+        taken = await take_answer(session, me, kind, FORMS[kind], step, value, functools.partial(_following, kind), now)
         if taken is not None and taken.step is None:
             await draft_store.discard(session, me, kind)
             finished = await _finish_form(session, kind, taken.answers, step, me, now)
@@ -119,42 +133,39 @@ async def _typed_form(update: Update, context: AppContext, draft: Draft) -> None
 
 drafts.on_input(NEW)(_typed_form)
 drafts.on_input(EDIT)(_typed_form)
-new_form_button = pair_pressed(NEW, GroupForm, GROUP_PAIRS, functools.partial(_form_step, kind=NEW))
-edit_form_button = pair_pressed(EDIT, GroupForm, GROUP_PAIRS, functools.partial(_form_step, kind=EDIT))
+new_form_button = on_press(to.NEW_FORM.choose)(
+    pair_pressed(NEW, GroupForm, GROUP_PAIRS, functools.partial(_form_step, kind=NEW)))
+edit_form_button = on_press(to.EDIT_FORM.choose)(
+    pair_pressed(EDIT, GroupEditForm, GROUP_PAIRS, functools.partial(_form_step, kind=EDIT)))
+cancel_new = on_press(to.NEW_FORM.cancel)(cancel_button(NEW))
+cancel_edit = on_press(to.EDIT_FORM.cancel)(cancel_button(EDIT))
 
 
+async def _manage_view(context: AppContext, _: Translator, group_id: int):
+    """The coordinators' screen of the group (None once it is gone)."""
+    async with context.services.db.session() as session:
+        group = await groups.get(session, group_id)
+        return coordinator_screen(group, await groups.funnel(session, group_id), _) if group else None
+
+
+@on_press(to.OPEN_OR_CLOSE)
 @coordinator_only
 async def set_open(update: Update, context: AppContext, _: Translator) -> None:
     """Closes a group to new interest, or reopens it."""
-    action, group_id = context.match.groups()
-    opening = action == "open"
-    async with context.unit_of_work() as session:
-        group = await groups.get(session, int(group_id))
-        if group is not None:
-            await groups.set_open(session, group, opening, context.now())
-        screen = await _manage_screen(session, group, _)
-    await show_or_stale(update, _, screen, _("The group is open again.") if opening else _("The group is closed."))
+    await open_or_close(update, context, _, groups.get, groups.set_open, _manage_view,
+                        (_("The group is open again."), _("The group is closed.")))
 
 
-async def _manage_screen(session: AsyncSession, group: WorkingGroup | None, _: Translator):
-    """The coordinators' screen of the group (None once it is gone)."""
-    return coordinator_screen(group, await groups.funnel(session, group.id), _) if group is not None else None
+def group_view(load: Callable[..., Awaitable]) -> Callable[..., Awaitable[None]]:
+    """A coordinator's button about one group (its id the button's first value) that shows a screen:
+    `load(context, _, group, *values)` makes it; a button about a group now gone is out of date."""
+
+    async def with_group(context: AppContext, _: Translator, group_id: int, *values: int):
+        async with context.services.db.session() as session:
+            group = await groups.get(session, group_id)
+        return await load(context, _, group, *values) if group else None
+
+    return coordinator_view(functools.wraps(load)(with_group))
 
 
-async def group_or_stale(update: Update, context: AppContext, _: Translator) -> WorkingGroup | None:
-    """The group a coordinator's button is about (its id comes first), or None after telling them the button is
-    out of date."""
-    async with context.services.db.session() as session:
-        group = await groups.get(session, int(context.match.group(1)))
-    if group is None:
-        await answer_stale(update, _)
-    return group
-
-
-@coordinator_only
-async def view_group_admin(update: Update, context: AppContext, _: Translator) -> None:
-    """The coordinator's screen of one group."""
-    group_id, = to.MANAGE.ints(context.match)
-    async with context.services.db.session() as session:
-        screen = await _manage_screen(session, await groups.get(session, group_id), _)
-    await show_or_stale(update, _, screen)
+view_group_admin = on_press(to.MANAGE)(coordinator_view(_manage_view))

@@ -10,13 +10,19 @@ NEW, EDIT, PAPER, MESSAGE, REASON = "group_new", "group_edit", "group_paper", "g
 
 @dataclass
 class GroupForm:
-    """A new group's name and description, or the one of them a coordinator is changing (of `group_id`)."""
+    """A new group's name and description in both languages."""
 
-    group_id: int | None = None
     name_en: str = ""
     name_km: str = ""
     desc_en: str = ""
     desc_km: str = ""
+
+
+@dataclass
+class GroupEditForm(GroupForm):
+    """The name or the description of a group (`group_id`) being changed."""
+
+    group_id: int | None = None
 
 
 @dataclass
@@ -25,8 +31,8 @@ class PaperForm:
 
     group_id: int | None = None
     name: str = ""
-    gender: str = ""
-    stakeholder: str = ""
+    gender: str | None = None
+    stakeholder: str | None = None
     organisation: str | None = None
 
 

@@ -2,48 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from telegram import Update
 
 import handlers.groups.callbacks as to
 from bot.context import AppContext
 from bot.i18n import Translator
-from bot.models import Draft, Member
+from bot.models import Draft, Member, WorkingGroup
 from bot.services import drafts as draft_store
 from bot.services import events, groups
 from bot.services.groups import InvalidInput
-from handlers.groups.editing import group_or_stale
+from handlers.groups.editing import group_view, start_group_form
 from handlers.groups.forms import MESSAGE, MessageForm
-from handlers.groups.screens import (
-    MESSAGE_MAX,
-    ask_content,
-    event_ask_screen,
-    events_screen,
-    message_content,
-    message_preview,
-    message_prompt,
-)
+from handlers.groups.screens import MESSAGE_MAX, ask_content, event_ask_screen, events_screen, message_content
+from handlers.groups.screens import message_preview, message_prompt
+from handlers.ui.answers import chose, on_press
 from handlers.ui import drafts
 from handlers.ui.bilingual import invalid_text
 from handlers.ui.common import answer_stale, coordinator_only, load_member, reply, show, tr
 from handlers.ui.people import typing_coordinator_only
 
 
+@on_press(to.MESSAGE)
 @typing_coordinator_only
 async def start_message(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Asks for the message to send to the group's approved members."""
-    group_id, = to.MESSAGE.ints(context.match)
-    async with context.unit_of_work() as session:
-        group = await groups.get(session, group_id)
-        if group is not None:
-            await draft_store.begin(session, member.telegram_id, MESSAGE, step="text",
-                                    data=asdict(MessageForm(group_id)), now=context.now())
-    if group is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await reply(update, *message_prompt(group, _))
+    group = await start_group_form(update, context, member, _, MESSAGE, "text", MessageForm(*to.MESSAGE.ints(context.match)))
+    if group is not None:
+        await reply(update, *message_prompt(group, _))
 
 
 @drafts.on_input(MESSAGE)
@@ -70,11 +57,11 @@ async def take_message(update: Update, context: AppContext, draft: Draft) -> Non
     await reply(update, *message_preview(group, text, count, _))
 
 
+@on_press(to.SEND_OR_DROP)
 @coordinator_only
 async def send_message(update: Update, context: AppContext, _: Translator) -> None:
     """Queues the message for the group's approved members in the outbox (or drops it on cancel)."""
-    action, group_id = context.match.groups()
-    sending, group_id = action == "msgok", int(group_id)
+    sending, group_id = chose(context.match, "msgok")
     me, now = update.effective_user.id, context.now()
     async with context.unit_of_work() as session:
         answers = draft_store.read(await draft_store.get(session, me, MESSAGE), MessageForm)
@@ -96,23 +83,19 @@ async def send_message(update: Update, context: AppContext, _: Translator) -> No
     await show(update, _("The message is on its way. I will report here when it has been delivered."))
 
 
-@coordinator_only
-async def pick_event(update: Update, context: AppContext, _: Translator) -> None:
+@on_press(to.EVENTS)
+@group_view
+async def pick_event(context: AppContext, _: Translator, group: WorkingGroup):
     """Lists recent events whose attendees could be asked to join the group."""
-    group = await group_or_stale(update, context, _)
-    if group is None:
-        return
     async with context.services.db.session() as session:
-        found = await groups.recent_events(session)
-    await update.callback_query.answer()
-    await show(update, *events_screen(group, found, _))
+        return events_screen(group, await groups.recent_events(session), _)
 
 
+@on_press(to.ASK_EVENT)
 @coordinator_only
 async def confirm_event(update: Update, context: AppContext, _: Translator) -> None:
     """Says how many attendees would be asked, then asks them through the outbox when confirmed."""
-    action, group_id, event_id = context.match.groups()
-    sending, group_id, event_id = action == "evgo", int(group_id), int(event_id)
+    sending, group_id, event_id = chose(context.match, "evgo")
     me, now = update.effective_user.id, context.now()
     count = 0
     async with context.unit_of_work() as session:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from telegram import Update
 
 import handlers.groups.callbacks as to
@@ -17,7 +15,8 @@ from bot.vocab import GENDERS, STAKEHOLDERS
 from handlers.groups.forms import PAPER, PaperForm
 from handlers.groups.screens import paper_added_screen, paper_screen
 from handlers.ui import drafts
-from handlers.ui.answers import go_on, take_answer
+from handlers.groups.editing import start_group_form
+from handlers.ui.answers import cancel_button, go_on, on_press, take_answer
 from handlers.ui.bilingual import invalid_text
 from handlers.ui.common import answer_stale, coordinator_only, load_member, reply, show, tr
 from handlers.ui.people import typing_coordinator_only
@@ -26,20 +25,12 @@ ORDER = ("name", "gender", "stakeholder", "organisation")
 BUTTONS = {"g": "gender", "s": "stakeholder", "o": "organisation"}
 
 
+@on_press(to.PAPER)
 @typing_coordinator_only
 async def start_paper(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Starts adding someone who signed up on paper (name, gender, stakeholder type, organisation)."""
-    group_id, = to.PAPER.ints(context.match)
-    async with context.unit_of_work() as session:
-        group = await groups.get(session, group_id)
-        if group is not None:
-            await draft_store.begin(session, member.telegram_id, PAPER, step="name",
-                                    data=asdict(PaperForm(group_id)), now=context.now())
-    if group is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await reply(update, *paper_screen("name", _))
+    if await start_group_form(update, context, member, _, PAPER, "name", PaperForm(*to.PAPER.ints(context.match))):
+        await reply(update, *paper_screen("name", _))
 
 
 def _following(step: str) -> str | None:
@@ -85,6 +76,7 @@ async def take_paper(update: Update, context: AppContext, draft: Draft) -> None:
     await _paper_step(update, context, draft.step, value)
 
 
+@on_press(to.PAPER_ANSWER)
 @coordinator_only
 async def paper_button(update: Update, context: AppContext, _: Translator) -> None:
     """Gender, stakeholder type, or skipping the organisation, in a paper sign-up."""
@@ -93,3 +85,6 @@ async def paper_button(update: Update, context: AppContext, _: Translator) -> No
         await answer_stale(update, _)
         return
     await _paper_step(update, context, BUTTONS[what], None if what == "o" else value)
+
+
+cancel_paper = on_press(to.PAPER_CANCEL)(cancel_button(PAPER))
