@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, UTCDateTime
 
 
-class Survey(Base):
+class SentToAudience:
+    """What a coordinator sends to an audience and later closes: who made it and when, who gets it (the
+    fields of bot.services.audience.Audience), and when answers stopped counting."""
+
+    audience: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Survey(SentToAudience, Base):
     """A questionnaire sent to an audience, answered one question at a time in the chat."""
 
     __tablename__ = "survey"
@@ -26,9 +36,8 @@ class Survey(Base):
     questions: Mapped[list] = mapped_column(JSON)
     # Filled in by the bot, as Kobo does: start, end, today.
     meta: Mapped[list] = mapped_column(JSON, default=list)
-    # Audience fields (bot.services.audience.Audience) when it goes to members...
-    audience: Mapped[dict] = mapped_column(JSON, default=dict)
-    # ...or, when set, the event whose checked-in attendees get it (when the event ends, if not sent before).
+    # When set, the event whose checked-in attendees get it (when the event ends, if not sent before) instead
+    # of its audience.
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), index=True)
     # draft -> scheduled (waits for its event to end) -> open -> closed
     status: Mapped[str] = mapped_column(String(16), default="draft")
@@ -38,10 +47,7 @@ class Survey(Base):
     reminder_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id", ondelete="SET NULL"))
-    created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SurveyResponse(Base):
@@ -76,7 +82,7 @@ class SurveyAnswer(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Poll(Base):
+class Poll(SentToAudience, Base):
     """A quick question sent as a native Telegram poll, one poll message per member in their language."""
 
     __tablename__ = "poll"
@@ -86,13 +92,9 @@ class Poll(Base):
     question_km: Mapped[str] = mapped_column(String(300))
     # [{"en": ..., "km": ...}, ...] in the order shown
     options: Mapped[list] = mapped_column(JSON)
-    audience: Mapped[dict] = mapped_column(JSON, default=dict)
     # open -> closed
     status: Mapped[str] = mapped_column(String(16), default="open")
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id", ondelete="SET NULL"), index=True)
-    created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PollMessage(Base):
