@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
 
@@ -33,6 +34,73 @@ def press_expired(error: BadRequest) -> bool:
     return "query is too old" in text or "query id is invalid" in text
 
 
+# Parts of the message Telegram sends back for a message the bot sent or edited that nothing reads (the
+# application keeps ids and files from those answers): python-telegram-bot would make an object of each
+# button of the keyboard the bot itself just sent.
+UNREAD_IN_ANSWERS = ("reply_markup", "entities", "caption_entities", "link_preview_options")
+# A button with any of these set is written out by python-telegram-bot itself.
+_UNCOMMON_BUTTON_FIELDS = tuple(name for name in InlineKeyboardButton.__slots__ if name not in ("text", "url",
+                                                                                                "callback_data"))
+_WRITTEN_MAX = 1024
+
+
+def _button_json(button: InlineKeyboardButton) -> dict | None:
+    """A plain button (text with callback data or a link) as the Bot API takes it; None for any other."""
+    if type(button) is not InlineKeyboardButton or button.api_kwargs or not isinstance(button.callback_data,
+                                                                                       str | None):
+        return None
+    if any(getattr(button, name) is not None for name in _UNCOMMON_BUTTON_FIELDS):
+        return None
+    written = {"text": button.text}
+    if button.url is not None:
+        written["url"] = button.url
+    if button.callback_data is not None:
+        written["callback_data"] = button.callback_data
+    return written
+
+
+class KeyboardWriter:
+    """Writes inline keyboards out for the Bot API. python-telegram-bot's generic to_dict costs as much as a
+    reply's whole JSON several times over; keyboards of plain buttons are written directly, and a keyboard
+    object sent again (screens keep theirs: Telegram objects can't change) is written once."""
+
+    def __init__(self, limit: int = _WRITTEN_MAX) -> None:
+        self.limit = limit
+        self._written: dict[int, tuple[InlineKeyboardMarkup, dict]] = {}
+
+    def __call__(self, markup: InlineKeyboardMarkup) -> dict:
+        kept = self._written.get(id(markup))
+        if kept is not None and kept[0] is markup:
+            return kept[1]
+        written = self._write(markup)
+        if len(self._written) >= self.limit:
+            self._written.clear()
+        # The object is kept with its JSON, so its id can't be another object's while it is here.
+        self._written[id(markup)] = (markup, written)
+        return written
+
+    @staticmethod
+    def _write(markup: InlineKeyboardMarkup) -> dict:
+        if type(markup) is InlineKeyboardMarkup and not markup.api_kwargs:
+            rows = []
+            for row in markup.inline_keyboard:
+                buttons = [_button_json(button) for button in row]
+                if None in buttons:
+                    break
+                rows.append(buttons)
+            else:
+                return {"inline_keyboard": rows}
+        return markup.to_dict()
+
+
+def lean(result):
+    """Telegram's answer to a call without the parts of a message the application never reads."""
+    if isinstance(result, dict):
+        for key in UNREAD_IN_ANSWERS:
+            result.pop(key, None)
+    return result
+
+
 class PatientRateLimiter(AIORateLimiter):
     """Telegram's rate limits and 429 retry_after, plus retries with backoff where a repeat is safe.
 
@@ -47,10 +115,15 @@ class PatientRateLimiter(AIORateLimiter):
         super().__init__(**kwargs)
         self._retries = retries
         self._base_delay = base_delay
+        self._keyboards = KeyboardWriter()
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         if endpoint != ANSWER_PRESS:
-            return await self._with_retries(callback, args, kwargs, endpoint, data, rate_limit_args)
+            markup = data.get("reply_markup")
+            if isinstance(markup, InlineKeyboardMarkup):
+                # `data` is what the call sends (args holds the same dict).
+                data["reply_markup"] = self._keyboards(markup)
+            return lean(await self._with_retries(callback, args, kwargs, endpoint, data, rate_limit_args))
         try:
             return await self._with_retries(callback, args, kwargs, endpoint, data, rate_limit_args)
         except BadRequest as exc:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGES
@@ -26,8 +26,12 @@ class InvalidAnswer(ValueError):
         self.reason = reason
 
 
+# Built once: a member is looked up on nearly every update, and building the statement cost more than running it.
+_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
+
+
 async def get(session: AsyncSession, telegram_id: int) -> Member | None:
-    return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+    return await session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
 async def start(session: AsyncSession, *, telegram_id: int, payload: str | None, now: datetime,
