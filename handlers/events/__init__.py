@@ -14,10 +14,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import AppContext
 from bot.i18n import Translator
+from handlers.ui.answers import add_presses
 from handlers.ui.common import answer_stale, coordinator_only
 import handlers.events.callbacks as on
 from handlers.events import changes, listing, preview, wizard
-from handlers.events.listing import open_invitation, show_events
+from handlers.events.listing import show_events
 from handlers.events.new import new_event
 
 
@@ -31,9 +32,7 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("newevent", new_event, filters=private))
     app.add_handler(CommandHandler("events", show_events, filters=private))
-    for route, handler in wizard.BUTTONS + preview.BUTTONS + listing.BUTTONS + changes.BUTTONS:
-        app.add_handler(CallbackQueryHandler(handler, pattern=route.pattern))
+    add_presses(app, wizard, preview, listing, changes)
     # After every button of theirs: anything else under these prefixes.
     app.add_handler(CallbackQueryHandler(out_of_date, pattern=on.NEW.pattern))
     app.add_handler(CallbackQueryHandler(out_of_date, pattern=on.MANAGE.pattern))
-    app.add_handler(CallbackQueryHandler(open_invitation, pattern=on.OPEN_INVITATION.pattern))

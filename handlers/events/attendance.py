@@ -16,12 +16,12 @@ from bot.services.attendance import Attendee, Report
 from bot.text import esc
 from bot.vocab import GENDERS, RSVP_ANSWERS, STAKEHOLDERS, Step, province_label
 from handlers.ui.common import answer_stale, coordinator_only, reply
+from handlers.ui.tallies import NONE, counted, donor_sentence, share
 import handlers.events.callbacks as on
 from handlers.events.checkin_screens import event_choice
 from handlers.registration import FIELD_LABELS
 
 MESSAGE_LIMIT = 4000
-NONE = "—"
 DIMENSIONS = (
     ("gender", N_("By gender")),
     ("stakeholder", N_("By stakeholder type")),
@@ -29,17 +29,6 @@ DIMENSIONS = (
 )
 METHODS = {"qr": N_("QR code"), "manual": N_("Checked in by a coordinator"), "walkin": N_("Walk-in")}
 WAITLISTED = N_("Waitlisted")
-
-
-def donor_sentence(attendees: int, women: int, _: Translator) -> str:
-    """'41 attendees including 10 women', the line donors' reports ask for."""
-    if women == 1:
-        text = _.ngettext("{count} attendee including {women} woman", "{count} attendees including {women} woman",
-                          attendees)
-    else:
-        text = _.ngettext("{count} attendee including {women} women", "{count} attendees including {women} women",
-                          attendees)
-    return text.format(count=_.number(attendees), women=_.number(women))
 
 
 def group_label(dimension: str, key: str | None, _: Translator) -> str:
@@ -110,7 +99,7 @@ def breakdown_lines(report: Report, dimension: str, heading: str, _: Translator)
             invited=_.number(report.invited.by(dimension)[key]), going=_.number(going),
             maybe=_.number(report.maybe.by(dimension)[key]), no=_.number(report.no.by(dimension)[key]),
             waitlisted=_.number(report.waitlisted.by(dimension)[key]), checked_in=_.number(came),
-            share=_.percent(came / total) if total else NONE,
+            share=share(came, total, _),
             rate=rate_text(report.showed_up.by(dimension)[key], going, _)))
     return [*lines, ""]
 
@@ -159,8 +148,7 @@ def _bars(report: Report, dimension: str, _: Translator) -> list[posters.Bar]:
     total = report.checked_in.total
     counts = report.checked_in.by(dimension)
     keys = [k for k in group_keys(report, dimension, _) if counts[k]]
-    return [posters.Bar(group_label(dimension, k, _), counts[k],
-                        f"{_.number(counts[k])} ({_.percent(counts[k] / total)})") for k in keys]
+    return [posters.Bar(group_label(dimension, k, _), counts[k], counted(counts[k], total, _)) for k in keys]
 
 
 def attendance_chart(report: Report, _: Translator) -> bytes:

@@ -3,6 +3,8 @@ before members who answered are told."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
@@ -14,6 +16,7 @@ from bot.i18n import N_, Translator
 from bot.models import Draft, Event
 from bot.services import drafts, events, reminders, rsvps
 from bot.text import esc
+from handlers.ui.answers import on_press
 from handlers.ui.common import answer_stale, button, coordinator_only, keyboard, reply
 from handlers.ui.drafts import on_input
 import handlers.events.callbacks as on
@@ -33,7 +36,7 @@ from handlers.events.screens import (
     invitation_content,
     update_content,
 )
-from handlers.events.shared import Buttons, alert, details, load_event, typed_values
+from handlers.events.shared import alert, details, load_event, typed_values
 
 CLOSED = N_("This event is cancelled or over, so it can no longer be changed.")
 CLEARED = {"location": {"latitude": None, "longitude": None}, "capacity": {"capacity": None}}
@@ -51,13 +54,26 @@ async def _open_event(update: Update, context: AppContext, _: Translator) -> Eve
     return event
 
 
-@coordinator_only
-async def edit(update: Update, context: AppContext, _: Translator) -> None:
+def while_open(handler: Callable[[Update, AppContext, Translator, Event], Awaitable[None]]):
+    """A coordinator's button on an event (its id the button's first value) that works only while the event can
+    still be changed; otherwise the coordinator is told why not. Called as `handler(update, context, _, event)`."""
+
+    @coordinator_only
+    @functools.wraps(handler)
+    async def checked(update: Update, context: AppContext, _: Translator) -> None:
+        event = await _open_event(update, context, _)
+        if event is not None:
+            await handler(update, context, _, event)
+
+    return checked
+
+
+@on_press(on.EDIT)
+@while_open
+async def edit(update: Update, context: AppContext, _: Translator, event: Event) -> None:
     """Lists the fields of the event that can be changed."""
-    event = await _open_event(update, context, _)
-    if event is not None:
-        await update.callback_query.answer()
-        await show(update, *edit_menu(event, _))
+    await update.callback_query.answer()
+    await show(update, *edit_menu(event, _))
 
 
 async def _start_change(update: Update, context: AppContext, _: Translator, code: str, postpone: bool) -> None:
@@ -77,11 +93,13 @@ async def _start_change(update: Update, context: AppContext, _: Translator, code
     await reply(update, *edit_prompt(step, form, event, _))
 
 
+@on_press(on.EDIT_FIELD)
 @coordinator_only
 async def change_field(update: Update, context: AppContext, _: Translator) -> None:
     await _start_change(update, context, _, context.match.group(2), postpone=False)
 
 
+@on_press(on.POSTPONE)
 @coordinator_only
 async def postpone(update: Update, context: AppContext, _: Translator) -> None:
     await _start_change(update, context, _, "time", postpone=True)
@@ -131,12 +149,10 @@ async def edit_input(update: Update, context: AppContext, _: Translator, draft: 
         await _stage(update, context, _, event, draft.step, values)
 
 
-@coordinator_only
-async def clear(update: Update, context: AppContext, _: Translator) -> None:
+@on_press(on.CLEAR)
+@while_open
+async def clear(update: Update, context: AppContext, _: Translator, event: Event) -> None:
     """'No map location' / 'No limit' while changing a published event."""
-    event = await _open_event(update, context, _)
-    if event is None:
-        return
     async with context.services.db.session() as session:
         draft = await _pending(session, update.effective_user.id, event.id)
     if draft is None or draft.step not in CLEARED:
@@ -147,6 +163,7 @@ async def clear(update: Update, context: AppContext, _: Translator) -> None:
     await _stage(update, context, _, event, draft.step, CLEARED[draft.step])
 
 
+@on_press(on.STOP)
 @coordinator_only
 async def stop(update: Update, context: AppContext, _: Translator) -> None:
     """Leaves the event as it was and shows it again."""
@@ -199,6 +216,7 @@ async def _save_change(session, form: EditForm, chat_id: int, language: str, now
     return saved
 
 
+@on_press(on.SAVE)
 @coordinator_only
 async def save(update: Update, context: AppContext, _: Translator) -> None:
     """Saves a confirmed change, re-plans reminders, and tells the members who answered."""
@@ -250,12 +268,10 @@ async def _refused(update: Update, change: events.Change, _: Translator) -> None
         await alert(update, _(INVALID[change.status]).format(taken=_.number(change.event.seats_taken)))
 
 
-@coordinator_only
-async def cancel(update: Update, context: AppContext, _: Translator) -> None:
+@on_press(on.CANCEL)
+@while_open
+async def cancel(update: Update, context: AppContext, _: Translator, event: Event) -> None:
     """Asks whether to cancel the event, saying how many members who answered will be told."""
-    event = await _open_event(update, context, _)
-    if event is None:
-        return
     async with context.services.db.session() as session:
         answered = await events.count_answered(session, event.id)
     text = _("Cancel <b>{title}</b>?").format(title=esc(event_text.title(event, _.language))) + "\n\n" + _.ngettext(
@@ -281,6 +297,7 @@ async def _cancel_event(session, event_id: int, chat_id: int, language: str,
     return current, saved
 
 
+@on_press(on.CANCEL_CONFIRMED)
 @coordinator_only
 async def cancel_confirmed(update: Update, context: AppContext, _: Translator) -> None:
     """Cancels the event: members who answered are told, reminders stop, unsent invitations are dropped."""
@@ -298,14 +315,3 @@ async def cancel_confirmed(update: Update, context: AppContext, _: Translator) -
     await reply(update, _("The event has been cancelled.") + ("\n" + _told(saved.told, _) if saved.told else ""))
     await _after_commit(context, event_id, saved)
 
-
-BUTTONS: Buttons = [
-    (on.EDIT, edit),
-    (on.EDIT_FIELD, change_field),
-    (on.POSTPONE, postpone),
-    (on.CLEAR, clear),
-    (on.STOP, stop),
-    (on.SAVE, save),
-    (on.CANCEL, cancel),
-    (on.CANCEL_CONFIRMED, cancel_confirmed),
-]

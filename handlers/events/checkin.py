@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import event_text, forms
 from bot.context import AppContext
@@ -20,6 +21,7 @@ from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
 from handlers.ui import deeplinks
 from handlers.ui import drafts as draft_inputs
+from handlers.ui.answers import add_presses, on_press
 from handlers.ui.bilingual import invalid_text
 from handlers.ui.common import answer_stale, coordinator_only, is_coordinator, keyboard, load_member, reply
 import handlers.events.callbacks as on
@@ -79,6 +81,7 @@ async def choose_event(update: Update, context: AppContext, _: Translator) -> No
         empty=_("There are no published events to check people in to. Create one with /newevent.")))
 
 
+@on_press(on.CHECKIN_EVENT)
 @coordinator_only
 async def event_menu(update: Update, context: AppContext, _: Translator) -> None:
     """Shows the chosen event with its count so far, and what the coordinator can do."""
@@ -93,6 +96,7 @@ async def event_menu(update: Update, context: AppContext, _: Translator) -> None
     await show(update, *menu_screen(event, count, _))
 
 
+@on_press(on.POSTER)
 @coordinator_only
 async def send_poster(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the check-in QR poster as a document, so it prints sharp."""
@@ -169,6 +173,7 @@ def _typed_text(update: Update) -> str | None:
 # ---------------------------------------------------------------- checking a member in by name or phone
 
 
+@on_press(on.FIND)
 @coordinator_only
 async def start_search(update: Update, context: AppContext, _: Translator) -> None:
     """Asks for the name or phone number of the person to check in."""
@@ -202,6 +207,7 @@ async def search_members(update: Update, context: AppContext, _: Translator, dra
         await reply(update, *search_results_screen(event_id, text, found, more, _))
 
 
+@on_press(on.CHECK_IN)
 @coordinator_only
 async def check_in_member(update: Update, context: AppContext, _: Translator) -> None:
     """Checks in the member the coordinator pressed, once; says so if they already were."""
@@ -228,6 +234,7 @@ async def check_in_member(update: Update, context: AppContext, _: Translator) ->
 # ---------------------------------------------------------------- walk-ins without Telegram
 
 
+@on_press(on.WALKIN)
 @coordinator_only
 async def start_walkin(update: Update, context: AppContext, _: Translator) -> None:
     """Asks for the walk-in's name."""
@@ -291,18 +298,21 @@ async def _walkin_choice(update: Update, context: AppContext, _: Translator, ste
     await show(update, *screen(event_id, form.name, _))
 
 
+@on_press(on.WALKIN_GENDER)
 @coordinator_only
 async def walkin_gender(update: Update, context: AppContext, _: Translator) -> None:
     """Stores the walk-in's gender and asks for their stakeholder type."""
     await _walkin_choice(update, context, _, "gender", GENDERS, "stakeholder")
 
 
+@on_press(on.WALKIN_STAKEHOLDER)
 @coordinator_only
 async def walkin_stakeholder(update: Update, context: AppContext, _: Translator) -> None:
     """Stores the walk-in's stakeholder type and asks for their organisation."""
     await _walkin_choice(update, context, _, "stakeholder", STAKEHOLDERS, "organisation")
 
 
+@on_press(on.WALKIN_NO_ORGANISATION)
 @coordinator_only
 async def walkin_skip_organisation(update: Update, context: AppContext, _: Translator) -> None:
     """Records the walk-in without an organisation."""
@@ -347,6 +357,8 @@ async def _save_walkin(update: Update, context: AppContext, event_id: int, organ
     await reply(update, *walkin_recorded_screen(walkin.name, event_id, count, _))
 
 
+@on_press(on.DONE)
+@on_press(on.DONE_KEEP)
 @coordinator_only
 async def finish(update: Update, context: AppContext, _: Translator) -> None:
     """Ends searching or adding a walk-in. Pressed under a question, the question gives way to "Closed"; under a
@@ -363,21 +375,7 @@ async def finish(update: Update, context: AppContext, _: Translator) -> None:
         await show(update, closed)
 
 
-BUTTONS = [
-    (on.CHECKIN_EVENT, event_menu),
-    (on.POSTER, send_poster),
-    (on.FIND, start_search),
-    (on.CHECK_IN, check_in_member),
-    (on.WALKIN, start_walkin),
-    (on.WALKIN_GENDER, walkin_gender),
-    (on.WALKIN_STAKEHOLDER, walkin_stakeholder),
-    (on.WALKIN_NO_ORGANISATION, walkin_skip_organisation),
-    (on.DONE, finish),
-    (on.DONE_KEEP, finish),
-]
-
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("checkin", choose_event, filters=filters.ChatType.PRIVATE))
-    for route, handler in BUTTONS:
-        app.add_handler(CallbackQueryHandler(handler, pattern=route.pattern))
+    add_presses(app, sys.modules[__name__])

@@ -16,25 +16,19 @@ from bot.text import esc
 from bot.vocab import GENDERS, STAKEHOLDERS
 from handlers.ui.callbacks import Route
 from handlers.ui.common import button, keyboard, pairs
+from handlers.ui.tallies import event_label
 import handlers.events.callbacks as on
 
 SCAN_TO_CHECK_IN = N_("Scan to check in")
 BUTTON_TEXT_MAX = 60
-EVENT_LABEL_MAX = 40
 Screen = tuple[str, InlineKeyboardMarkup | None]
-
-
-def event_button_label(event: Event, _: Translator) -> str:
-    """'Policy Dialogue Workshop · 13 Dec 2024' for a list of events."""
-    title = posters.shorten(event_text.title(event, _.language), EVENT_LABEL_MAX)
-    return f"{title} · {_.date(event.starts_at, event_text.zone(event), 'medium')}"
 
 
 def event_choice(events: Sequence[Event], route: Route, _: Translator, *, prompt: str, empty: str) -> Screen:
     """Events to pick from, one button each (the button carries the event to `route`); `empty` when none."""
     if not events:
         return empty, None
-    return prompt, keyboard([[button(event_button_label(event, _), route.data(event.id))] for event in events])
+    return prompt, keyboard([[button(event_label(event, _), route.data(event.id))] for event in events])
 
 
 def event_heading(event: Event, _: Translator) -> str:

@@ -9,12 +9,13 @@ from bot.context import AppContext
 from bot.i18n import N_, Translator
 from bot.models import Member
 from bot.services import events, rsvps
+from handlers.ui.answers import on_press
 from handlers.ui.common import answer_stale, coordinator_only, is_coordinator, load_member, reply, tr
 import handlers.events.callbacks as on
 import handlers.events.rsvp as rsvp_screens
 from handlers.events.inplace import show
 from handlers.events.screens import member_screen, overview_screen
-from handlers.events.shared import Buttons, details, registered_first
+from handlers.events.shared import details, registered_first
 
 
 async def overview(context: AppContext, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -39,6 +40,7 @@ async def show_events(update: Update, context: AppContext) -> None:
     await reply(update, *member_screen(items, _))
 
 
+@on_press(on.OPEN_INVITATION)
 @registered_first(N_("Send /start to register."))
 async def open_invitation(update: Update, context: AppContext, member: Member) -> None:
     """Shows a member the invitation of one of their events, with their answer and the answer buttons."""
@@ -53,6 +55,7 @@ async def open_invitation(update: Update, context: AppContext, member: Member) -
     await rsvp_screens.send_invitation(update, context, outcome, member.language)
 
 
+@on_press(on.LIST)
 @coordinator_only
 async def list_events(update: Update, context: AppContext, _: Translator) -> None:
     """The coordinators' list again, in place."""
@@ -60,6 +63,7 @@ async def list_events(update: Update, context: AppContext, _: Translator) -> Non
     await show(update, *await overview(context, _))
 
 
+@on_press(on.OPEN)
 @coordinator_only
 async def open_event(update: Update, context: AppContext, _: Translator) -> None:
     """One event's details, in place."""
@@ -68,8 +72,3 @@ async def open_event(update: Update, context: AppContext, _: Translator) -> None
         return
     await update.callback_query.answer()
 
-
-BUTTONS: Buttons = [
-    (on.LIST, list_events),
-    (on.OPEN, open_event),
-]

@@ -18,10 +18,11 @@ from bot.services import drafts, events
 from bot.services.audience import Audience
 from bot.text import esc
 from handlers.ui import audience_picker
-from handlers.ui.common import button, coordinator_only, keyboard, load_member, reply
+from handlers.ui.common import answer_stale, button, coordinator_only, keyboard, load_member, reply
 from handlers.ui.drafts import on_input
 import handlers.events.callbacks as on
 from handlers.events.forms import EventForm, store
+from handlers.events.inplace import drop_buttons
 from handlers.events.screens import (
     BUTTON_STEPS,
     KIND,
@@ -54,6 +55,20 @@ async def ask(update: Update, context: AppContext, draft: Draft, _: Translator) 
         await reply(update, *reminders_screen(form, context.now(), _))
     else:
         await reply(update, *step_screen(draft.step, form, _))
+
+
+async def go_on(update: Update, context: AppContext, draft: Draft | None, _: Translator, note: str = "") -> None:
+    """After a button answered the conversation: the pressed question loses its buttons, `note` is said, and the
+    question the draft is now on follows; with no draft (the button was not for where the conversation is), the
+    press is out of date."""
+    if draft is None:
+        await answer_stale(update, _)
+        return
+    await update.callback_query.answer()
+    await drop_buttons(update)
+    if note:
+        await reply(update, note)
+    await ask(update, context, draft, _)
 
 
 async def draft_event(context: AppContext, form: EventForm) -> tuple[Event, dict[str, int]]:

@@ -3,6 +3,7 @@ the draft, and publishing the event."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -10,14 +11,15 @@ from telegram import Update
 
 from bot.context import AppContext
 from bot.i18n import Translator
-from bot.models import Draft, Event
+from bot.models import Event
 from bot.services import drafts, events, reminders
+from handlers.ui.answers import on_press
 from handlers.ui.common import answer_stale, coordinator_only
 import handlers.events.callbacks as on
 import handlers.events.reminders as reminder_jobs
 from handlers.events.forms import EventForm, store
-from handlers.events.inplace import drop_buttons, show
-from handlers.events.new import ask, draft_event
+from handlers.events.inplace import show
+from handlers.events.new import draft_event, go_on
 from handlers.events.screens import (
     GROUPS,
     KIND,
@@ -27,41 +29,52 @@ from handlers.events.screens import (
     published_text,
     summary_screen,
 )
-from handlers.events.shared import Buttons, alert
+from handlers.events.shared import alert
 
 
+@on_press(on.PREVIEW)
 @coordinator_only
 async def preview_answer(update: Update, context: AppContext, _: Translator) -> None:
     """An answer button of the preview says what it is for."""
     await alert(update, _("This is a preview: members will answer with these buttons."))
 
 
-async def at_preview(update: Update, context: AppContext, _: Translator) -> Draft | None:
-    """The caller's draft if it is at the preview; otherwise says the button is out of date."""
+async def _show_at_preview(update: Update, context: AppContext, _: Translator,
+                           screen: Callable[[EventForm], Awaitable[tuple]]) -> None:
+    """Shows a screen of the preview (drawn from the answers) in place of the pressed message, while the
+    conversation is at the preview; otherwise the button is out of date."""
     async with context.services.db.session() as session:
         draft = await drafts.get(session, update.effective_user.id, KIND)
     if draft is None or draft.step != "preview":
         await answer_stale(update, _)
-        return None
+        return
     await update.callback_query.answer()
-    return draft
+    await show(update, *await screen(drafts.read(draft, EventForm)))
 
 
+@on_press(on.FIELDS)
 @coordinator_only
 async def choose_field(update: Update, context: AppContext, _: Translator) -> None:
     """Lists the parts of the event that can be corrected."""
-    if await at_preview(update, context, _) is not None:
-        await show(update, *fields_screen(_))
+
+    async def fields(form: EventForm) -> tuple:
+        return fields_screen(_)
+
+    await _show_at_preview(update, context, _, fields)
 
 
+@on_press(on.BACK)
 @coordinator_only
 async def back_to_preview(update: Update, context: AppContext, _: Translator) -> None:
-    draft = await at_preview(update, context, _)
-    if draft is not None:
-        form = drafts.read(draft, EventForm)
-        await show(update, *summary_screen(*await draft_event(context, form), context.now(), _))
+    """What the invitation does not show, and Publish / Edit / Discard, again."""
+
+    async def summary(form: EventForm) -> tuple:
+        return summary_screen(*await draft_event(context, form), context.now(), _)
+
+    await _show_at_preview(update, context, _, summary)
 
 
+@on_press(on.FIELD)
 @coordinator_only
 async def correct_field(update: Update, context: AppContext, _: Translator) -> None:
     """Asks again the question(s) of one part; the preview follows once it is answered."""
@@ -73,14 +86,10 @@ async def correct_field(update: Update, context: AppContext, _: Translator) -> N
             form = drafts.read(draft, EventForm)
             store(draft, form, replace(form, editing=group), step=group_steps(group, form.first)[0],
                   now=context.now())
-    if not ok:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await drop_buttons(update)
-    await ask(update, context, draft, _)
+    await go_on(update, context, draft if ok else None, _)
 
 
+@on_press(on.DISCARD)
 @coordinator_only
 async def discard(update: Update, context: AppContext, _: Translator) -> None:
     """Drops the draft and its unpublished event."""
@@ -118,6 +127,7 @@ async def _publish_once(session, uid: int, chat_id: int, event_id: int, language
     return "published", invited, event
 
 
+@on_press(on.PUBLISH)
 @coordinator_only
 async def publish(update: Update, context: AppContext, _: Translator) -> None:
     """Publishes the event once: the invitation goes to the audience, reminders are planned, the link is shown."""
@@ -137,12 +147,3 @@ async def publish(update: Update, context: AppContext, _: Translator) -> None:
         if invited:
             context.services.delivery.wake()
 
-
-BUTTONS: Buttons = [
-    (on.PREVIEW, preview_answer),
-    (on.FIELDS, choose_field),
-    (on.BACK, back_to_preview),
-    (on.FIELD, correct_field),
-    (on.DISCARD, discard),
-    (on.PUBLISH, publish),
-]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sys
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -15,7 +16,7 @@ import icalendar
 from telegram import Document, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import AppContext, Services
 from bot.event_text import deadline_text, description, fingerprint, invitation_text, title, when, zone
@@ -27,6 +28,7 @@ from bot.text import esc
 from bot.vocab import RSVP_ANSWERS, RSVP_CODES
 from handlers import system
 from handlers.ui import deeplinks
+from handlers.ui.answers import add_presses, on_press
 from handlers.ui.common import answer_stale, button, keyboard, reply, tr
 import handlers.events.callbacks as on
 import handlers.events.inplace as inplace
@@ -267,6 +269,7 @@ async def send_calendar(update: Update, context: AppContext, event: Event | Even
 # ---------------------------------------------------------------- handlers
 
 
+@on_press(on.ANSWER)
 async def rsvp(update: Update, context: AppContext) -> None:
     """Records Going / Maybe / Can't go, redraws the invitation with the answer, and confirms it."""
     event_id, answer = int(context.match.group(1)), RSVP_CODES[context.match.group(2)]
@@ -301,6 +304,7 @@ async def rsvp(update: Update, context: AppContext) -> None:
         await send_confirmation(update, context, outcome, member)
 
 
+@on_press(on.CALENDAR)
 @registered_first(REGISTER_FIRST)
 async def calendar(update: Update, context: AppContext, member: Member) -> None:
     """Sends the calendar file again to a member who is going (or might)."""
@@ -431,5 +435,4 @@ async def redraw_left_over(application: Application) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(rsvp, pattern=on.ANSWER.pattern))
-    app.add_handler(CallbackQueryHandler(calendar, pattern=on.CALENDAR.pattern))
+    add_presses(app, sys.modules[__name__])

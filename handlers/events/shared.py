@@ -16,14 +16,10 @@ from bot.i18n import Translator
 from bot.models import Event, Member
 from bot.services import events
 from bot.services.events import InvalidInput
-from handlers.ui.callbacks import Route
 from handlers.ui.common import load_member, reply, tr
 from handlers.events.inplace import show
 from handlers.events.screens import details_screen, invalid_text, parse_answer
 
-# A coordinator's button, already checked to be a coordinator's (the match is `context.match`).
-Handler = Callable[[Update, AppContext, Translator], Awaitable[None]]
-Buttons = list[tuple[Route, Handler]]
 MemberHandler = Callable[[Update, AppContext, Member], Awaitable[None]]
 
 

@@ -13,11 +13,12 @@ from bot.i18n import Translator
 from bot.services import drafts, events
 from bot.services.audience import Audience
 from handlers.ui import audience_picker
-from handlers.ui.common import answer_stale, coordinator_only, load_member, reply
+from handlers.ui.answers import on_press
+from handlers.ui.common import answer_stale, coordinator_only, load_member
 import handlers.events.callbacks as on
 from handlers.events.forms import EventForm, store
 from handlers.events.inplace import drop_buttons, show
-from handlers.events.new import arrive, ask, audience_screen, begin
+from handlers.events.new import arrive, audience_screen, begin, go_on
 from handlers.events.screens import (
     INVALID,
     KEEPABLE,
@@ -28,7 +29,7 @@ from handlers.events.screens import (
     reminders_screen,
     split,
 )
-from handlers.events.shared import Buttons, alert
+from handlers.events.shared import alert
 
 # Whether a button applies to the question the draft is on, and the answers it gives to that question.
 Applies = Callable[[str, EventForm], bool]
@@ -57,14 +58,7 @@ async def advance(update: Update, context: AppContext, _: Translator, applies: A
             changed = after != form
             store(draft, form, after, step=step, now=now)
             await arrive(session, draft, uid, now)
-    if not ok:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await drop_buttons(update)
-    if note and changed:
-        await reply(update, note)
-    await ask(update, context, draft, _)
+    await go_on(update, context, draft if ok else None, _, note if changed else "")
 
 
 def _on(*steps: str) -> Applies:
@@ -107,19 +101,16 @@ SKIPS: dict[str, Answer] = {
 }
 
 
+@on_press(on.RESUME)
 @coordinator_only
 async def resume(update: Update, context: AppContext, _: Translator) -> None:
     """Continues an unfinished event at the question it was on."""
     async with context.services.db.session() as session:
         draft = await drafts.get(session, update.effective_user.id, KIND)
-    if draft is None or draft.step is None:
-        await answer_stale(update, _)
-        return
-    await update.callback_query.answer()
-    await drop_buttons(update)
-    await ask(update, context, draft, _)
+    await go_on(update, context, draft if draft is not None and draft.step is not None else None, _)
 
 
+@on_press(on.RESTART)
 @coordinator_only
 async def restart(update: Update, context: AppContext, _: Translator) -> None:
     """Drops an unfinished event and starts a new one."""
@@ -132,12 +123,14 @@ async def restart(update: Update, context: AppContext, _: Translator) -> None:
     await begin(update, context, member, _)
 
 
+@on_press(on.BOTH)
 @coordinator_only
 async def both(update: Update, context: AppContext, _: Translator) -> None:
     """Uses the title or description in the first language for the other one too."""
     await advance(update, context, _, _second_language, _copy_first)
 
 
+@on_press(on.SKIP)
 @coordinator_only
 async def skip(update: Update, context: AppContext, _: Translator) -> None:
     """No description, map location, seat limit, deadline or agenda."""
@@ -149,6 +142,7 @@ async def skip(update: Update, context: AppContext, _: Translator) -> None:
     await advance(update, context, _, _skipped_on(what), SKIPS[what], skip=2 if what == "desc" else 1)
 
 
+@on_press(on.TIME)
 @coordinator_only
 async def confirm_time(update: Update, context: AppContext, _: Translator) -> None:
     """The date and time are right (a deadline now after the start goes), or are to be typed again."""
@@ -159,6 +153,7 @@ async def confirm_time(update: Update, context: AppContext, _: Translator) -> No
                   note=_("The answer deadline was no longer before the start, so it was removed."))
 
 
+@on_press(on.REMINDERS)
 @coordinator_only
 async def reminders_chosen(update: Update, context: AppContext, _: Translator) -> None:
     """No reminders, or Done: the reminders still to come are kept, and the next question follows."""
@@ -171,6 +166,7 @@ async def reminders_chosen(update: Update, context: AppContext, _: Translator) -
     await advance(update, context, _, _on("reminders"), chosen)
 
 
+@on_press(on.REMINDER)
 @coordinator_only
 async def toggle_reminder(update: Update, context: AppContext, _: Translator) -> None:
     """Adds or removes a preset reminder time and redraws the reminders screen in place."""
@@ -196,12 +192,14 @@ async def toggle_reminder(update: Update, context: AppContext, _: Translator) ->
         await show(update, *reminders_screen(form, now, _))
 
 
+@on_press(on.KEEP)
 @coordinator_only
 async def keep(update: Update, context: AppContext, _: Translator) -> None:
     """Leaves a part corrected from the preview as it was."""
     await advance(update, context, _, _keepable)
 
 
+@on_press(on.AUDIENCE_CHOICE)
 @coordinator_only
 async def choose_audience(update: Update, context: AppContext, _: Translator) -> None:
     """A press on the audience picker: toggles a value and redraws it in place, or moves on when done."""
@@ -224,15 +222,3 @@ async def choose_audience(update: Update, context: AppContext, _: Translator) ->
         await update.callback_query.answer()
         await show(update, *await audience_screen(context, form, _, choice.view))
 
-
-BUTTONS: Buttons = [
-    (on.RESUME, resume),
-    (on.RESTART, restart),
-    (on.BOTH, both),
-    (on.SKIP, skip),
-    (on.TIME, confirm_time),
-    (on.REMINDERS, reminders_chosen),
-    (on.REMINDER, toggle_reminder),
-    (on.KEEP, keep),
-    (on.AUDIENCE_CHOICE, choose_audience),
-]
