@@ -15,7 +15,9 @@ from bot.models import Member
 from bot.services import coordinators, members
 
 
+@functools.lru_cache(maxsize=4096)
 def button(text: str, data: str) -> InlineKeyboardButton:
+    """A button; Telegram objects can't change, so one made once is shared by every screen that shows it."""
     return InlineKeyboardButton(text, callback_data=data)
 
 
