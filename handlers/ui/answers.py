@@ -56,7 +56,7 @@ def add_presses(app: Application, *modules) -> None:
     added = set()
     for module in modules:
         for handler in vars(module).values():
-            if getattr(handler, "routes", None) and id(handler) not in added:
+            if callable(handler) and isinstance(getattr(handler, "routes", None), tuple) and id(handler) not in added:
                 added.add(id(handler))
                 for route in handler.routes:
                     app.add_handler(CallbackQueryHandler(handler, pattern=route.pattern))
