@@ -336,5 +336,5 @@ def ask_screen(consultation: Consultation, is_open: bool, count: int, sending: b
                       count)
            if consultation.event_id else
            _.ngettext("Ask {count} member for input?", "Ask {count} members for input?", count))
-    return who.format(count=_.number(count)), keyboard([[button("📣 " + _("Send"), to.ASK.data("askgo", consultation.id))],
-                                                        back])
+    send = button("📣 " + _("Send"), to.ASK.data("askgo", consultation.id))
+    return who.format(count=_.number(count)), keyboard([[send], back])

@@ -17,8 +17,8 @@ from handlers.groups.editing import group_view, start_group_form
 from handlers.groups.forms import MESSAGE, MessageForm
 from handlers.groups.screens import MESSAGE_MAX, ask_content, event_ask_screen, events_screen, message_content
 from handlers.groups.screens import message_preview, message_prompt
-from handlers.ui.answers import chose, on_press
 from handlers.ui import drafts
+from handlers.ui.answers import chose, on_press
 from handlers.ui.bilingual import invalid_text
 from handlers.ui.common import answer_stale, coordinator_only, load_member, reply, show, tr
 from handlers.ui.people import typing_coordinator_only
@@ -28,7 +28,8 @@ from handlers.ui.people import typing_coordinator_only
 @typing_coordinator_only
 async def start_message(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Asks for the message to send to the group's approved members."""
-    group = await start_group_form(update, context, member, _, MESSAGE, "text", MessageForm(*to.MESSAGE.ints(context.match)))
+    answers = MessageForm(*to.MESSAGE.ints(context.match))
+    group = await start_group_form(update, context, member, _, MESSAGE, "text", answers)
     if group is not None:
         await reply(update, *message_prompt(group, _))
 

@@ -367,7 +367,8 @@ def chat_added_screen(chat_id: int, chat_title: str, can_invite: bool, current: 
         return _("I was added to {chat}. Create a working group with /newgroup first, then add me again.").format(
             chat=title), None
     rows = [[button(shorten(groups.name(g, _.language), 60), to.LINK.data(g.id, chat_id))] for g in found]
-    return _("I was added to {chat} as an admin. Which working group is this chat for?").format(chat=title), keyboard(rows)
+    text = _("I was added to {chat} as an admin. Which working group is this chat for?").format(chat=title)
+    return text, keyboard(rows)
 
 
 def paper_added_screen(group: WorkingGroup, name: str, _: Translator) -> tuple[str, InlineKeyboardMarkup]:

@@ -31,16 +31,16 @@ from bot.services.groups.reach import (
 from bot.services.groups.stages import Funnel, Stage, funnel, interest_counts
 
 __all__ = [
-    "APPROVED", "CHAT_KIND", "CLOSED", "MESSAGE_KIND", "announce_chat", "ask", "ask_attendees", "ask_kind",
-    "message_members", "queue", "tell_decision", "DECISION_KIND", "DECLINED", "DESCRIPTION_MAX", "Decided", "Decision", "Expressed",
-    "Funnel", "INTERESTED", "INVITE_LIFETIME", "INVITE_MARGIN", "InvalidInput", "InviteCheck", "InviteState",
-    "LinkOutcome", "Membership", "NAME_MAX", "NOTICE_DELAY", "NOTICE_KIND", "NOTICE_MARGIN", "NoticeContent",
-    "OPEN", "ORGANISATION_MAX", "PAGE_SIZE", "PAPER_NAME_MAX", "Person", "REASON_MAX", "Stage", "VOICE_MAX_BYTES",
-    "VOICE_MAX_SECONDS", "WITHDRAWN", "Withdrawal", "add_paper", "approved_outside_chat", "approved_recipients",
-    "attended", "attendee_ids", "both_languages", "chat_membership", "check_voice", "clean_single_line",
-    "clean_text", "count_query", "create", "decide", "describe", "description", "event_prospects", "express",
-    "forget_invite", "funnel", "get", "give_reason", "group_coordinators", "group_of_chat", "interest_counts",
-    "interest_of", "invite_check", "invite_name", "link_chat", "listed", "member_recipient", "name", "note_requests", "people",
-    "person", "recent_events", "rename", "set_open", "statuses_of", "store_invite", "told", "unlink_chat",
-    "used_invites", "withdraw",
+    "APPROVED", "CHAT_KIND", "CLOSED", "DECISION_KIND", "DECLINED", "DESCRIPTION_MAX", "Decided", "Decision",
+    "Expressed", "Funnel", "INTERESTED", "INVITE_LIFETIME", "INVITE_MARGIN", "InvalidInput", "InviteCheck",
+    "InviteState", "LinkOutcome", "MESSAGE_KIND", "Membership", "NAME_MAX", "NOTICE_DELAY", "NOTICE_KIND",
+    "NOTICE_MARGIN", "NoticeContent", "OPEN", "ORGANISATION_MAX", "PAGE_SIZE", "PAPER_NAME_MAX", "Person",
+    "REASON_MAX", "Stage", "VOICE_MAX_BYTES", "VOICE_MAX_SECONDS", "WITHDRAWN", "Withdrawal", "add_paper",
+    "announce_chat", "approved_outside_chat", "approved_recipients", "ask", "ask_attendees", "ask_kind", "attended",
+    "attendee_ids", "both_languages", "chat_membership", "check_voice", "clean_single_line", "clean_text",
+    "count_query", "create", "decide", "describe", "description", "event_prospects", "express", "forget_invite",
+    "funnel", "get", "give_reason", "group_coordinators", "group_of_chat", "interest_counts", "interest_of",
+    "invite_check", "invite_name", "link_chat", "listed", "member_recipient", "message_members", "name",
+    "note_requests", "people", "person", "queue", "recent_events", "rename", "set_open", "statuses_of",
+    "store_invite", "tell_decision", "told", "unlink_chat", "used_invites", "withdraw",
 ]
