@@ -13,7 +13,7 @@ from bot.event_text import invitation_text
 from bot.i18n import translator
 from bot.models import Delivery, Event, Rsvp
 from bot.services import events, rsvps
-from handlers.events.rsvp import redraw_due, redraws_done
+from handlers.events.redraws import redraw_due, redraws_done
 from tests.helpers_events import (
     TITLE_EN,
     VENUE,

@@ -15,25 +15,27 @@ from bot.context import AppContext
 from bot.i18n import N_, Translator
 from bot.models import Draft, Event
 from bot.services import drafts, events, reminders, rsvps
-from bot.text import esc
 from handlers.ui.answers import on_press
-from handlers.ui.common import answer_stale, button, coordinator_only, keyboard, reply
+from handlers.ui.common import answer_stale, coordinator_only, reply
 from handlers.ui.drafts import on_input
 import handlers.events.callbacks as on
 import handlers.events.reminders as reminder_jobs
-import handlers.events.rsvp as rsvp_screens
+import handlers.events.redraws as redraws
 from handlers.events.forms import EditForm
 from handlers.events.inplace import drop_buttons, show
+from handlers.events.invitation import promotion_content
 from handlers.events.screens import (
     EDIT_FIELDS,
     EDIT_KIND,
     INVALID,
     NOTICES,
     cancel_content,
+    cancel_screen,
     confirm_screen,
     edit_menu,
     edit_prompt,
     invitation_content,
+    told_text,
     update_content,
 )
 from handlers.events.shared import alert, details, load_event, typed_values
@@ -96,12 +98,14 @@ async def _start_change(update: Update, context: AppContext, _: Translator, code
 @on_press(on.EDIT_FIELD)
 @coordinator_only
 async def change_field(update: Update, context: AppContext, _: Translator) -> None:
+    """Asks for the new value of the field pressed."""
     await _start_change(update, context, _, context.match.group(2), postpone=False)
 
 
 @on_press(on.POSTPONE)
 @coordinator_only
 async def postpone(update: Update, context: AppContext, _: Translator) -> None:
+    """Asks for the new start (then the end) of the event."""
     await _start_change(update, context, _, "time", postpone=True)
 
 
@@ -177,15 +181,6 @@ async def stop(update: Update, context: AppContext, _: Translator) -> None:
     await update.callback_query.answer(_("Nothing was changed."))
 
 
-async def _after_commit(context: AppContext, event_id: int, *, told: int, promoted: bool, redraws: int) -> None:
-    """Once a change is saved: the event's reminder jobs, the outbox and members' invitations catch up."""
-    await reminder_jobs.sync_jobs(context.application, event_id)
-    if told or promoted:
-        context.services.delivery.wake()
-    if redraws:
-        rsvp_screens.redraw_soon(context.application)
-
-
 @dataclass
 class Saved:
     """What saving a change did: the change itself, members told, members given a seat, invitations to redraw."""
@@ -206,7 +201,7 @@ async def _save_change(session, form: EditForm, chat_id: int, language: str, now
     await events.refresh_invitations(session, event, invitation_content(event))
     saved = Saved(change)
     if form.field == "cap":
-        saved.promoted = await rsvps.fill_seats(session, event, now, rsvp_screens.promotion_content)
+        saved.promoted = await rsvps.fill_seats(session, event, now, promotion_content)
     saved.redraws = await rsvps.event_changed(session, event.id, now)
     notice = "postpone" if form.postpone else form.field
     if notice in NOTICES:
@@ -238,15 +233,10 @@ async def save(update: Update, context: AppContext, _: Translator) -> None:
     if saved.change.deadline_dropped:
         notes.append(_("The answer deadline was no longer before the start, so it was removed."))
     if saved.told:
-        notes.append(_told(saved.told, _))
+        notes.append(told_text(saved.told, _))
     if notes:
         await reply(update, "\n".join([_("Saved."), *notes]))
     await _after_commit(context, event_id, saved)
-
-
-def _told(count: int, _: Translator) -> str:
-    return _.ngettext("{count} member who answered is being told.",
-                      "{count} members who answered are being told.", count).format(count=_.number(count))
 
 
 async def _after_commit(context: AppContext, event_id: int, saved: Saved) -> None:
@@ -255,7 +245,7 @@ async def _after_commit(context: AppContext, event_id: int, saved: Saved) -> Non
     if saved.told or saved.promoted:
         context.services.delivery.wake()
     if saved.redraws:
-        rsvp_screens.redraw_soon(context.application)
+        redraws.redraw_soon(context.application)
 
 
 async def _refused(update: Update, change: events.Change, _: Translator) -> None:
@@ -274,13 +264,8 @@ async def cancel(update: Update, context: AppContext, _: Translator, event: Even
     """Asks whether to cancel the event, saying how many members who answered will be told."""
     async with context.services.db.session() as session:
         answered = await events.count_answered(session, event.id)
-    text = _("Cancel <b>{title}</b>?").format(title=esc(event_text.title(event, _.language))) + "\n\n" + _.ngettext(
-        "{count} member who answered will be told, and no more reminders will be sent.",
-        "{count} members who answered will be told, and no more reminders will be sent.", answered).format(
-        count=_.number(answered))
     await update.callback_query.answer()
-    await show(update, text, keyboard([[button("❌ " + _("Yes, cancel the event"), on.CANCEL_CONFIRMED.data(event.id))],
-                                       [button("◀ " + _("No, keep it"), on.OPEN.data(event.id))]]))
+    await show(update, *cancel_screen(event, answered, _))
 
 
 async def _cancel_event(session, event_id: int, chat_id: int, language: str,
@@ -312,6 +297,6 @@ async def cancel_confirmed(update: Update, context: AppContext, _: Translator) -
         return
     await update.callback_query.answer(_("The event has been cancelled."))
     await details(update, context, event_id, _)
-    await reply(update, _("The event has been cancelled.") + ("\n" + _told(saved.told, _) if saved.told else ""))
+    await reply(update, _("The event has been cancelled.") + ("\n" + told_text(saved.told, _) if saved.told else ""))
     await _after_commit(context, event_id, saved)
 

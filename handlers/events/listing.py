@@ -12,7 +12,7 @@ from bot.services import events, rsvps
 from handlers.ui.answers import on_press
 from handlers.ui.common import answer_stale, coordinator_only, is_coordinator, load_member, reply, tr
 import handlers.events.callbacks as on
-import handlers.events.rsvp as rsvp_screens
+import handlers.events.rsvp as answering
 from handlers.events.inplace import show
 from handlers.events.screens import member_screen, overview_screen
 from handlers.events.shared import details, registered_first
@@ -52,7 +52,7 @@ async def open_invitation(update: Update, context: AppContext, member: Member) -
         await answer_stale(update, tr(member))
         return
     await update.callback_query.answer()
-    await rsvp_screens.send_invitation(update, context, outcome, member.language)
+    await answering.send_invitation(update, context, outcome, member.language)
 
 
 @on_press(on.LIST)

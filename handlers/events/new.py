@@ -16,11 +16,9 @@ from bot.models import Draft, Event, Member
 from bot.services import audience as audiences
 from bot.services import drafts, events
 from bot.services.audience import Audience
-from bot.text import esc
 from handlers.ui import audience_picker
-from handlers.ui.common import answer_stale, button, coordinator_only, keyboard, load_member, reply
+from handlers.ui.common import answer_stale, coordinator_only, keyboard, load_member, reply
 from handlers.ui.drafts import on_input
-import handlers.events.callbacks as on
 from handlers.events.forms import EventForm, store
 from handlers.events.inplace import drop_buttons
 from handlers.events.screens import (
@@ -32,6 +30,7 @@ from handlers.events.screens import (
     reminders_screen,
     step_screen,
     summary_screen,
+    unfinished_screen,
     wizard_order,
 )
 from handlers.events.shared import typed_values
@@ -123,13 +122,7 @@ async def new_event(update: Update, context: AppContext, _: Translator) -> None:
     if draft is None:
         await begin(update, context, member, _)
         return
-    form = drafts.read(draft, EventForm)
-    title = form.text("title", form.first)
-    text = _("You have an unfinished event. Continue it, or start again?")
-    if title:
-        text += f"\n\n<b>{esc(title)}</b>"
-    await reply(update, text, keyboard([[button("▶ " + _("Continue"), on.RESUME.data()),
-                                         button("🔄 " + _("Start again"), on.RESTART.data())]]))
+    await reply(update, *unfinished_screen(drafts.read(draft, EventForm), _))
 
 
 @on_input(KIND)

@@ -1,187 +1,43 @@
 """Answering invitations: Going / Maybe / Can't go, the waiting list, calendar files and event links, and
-keeping the member's invitation in step with their answer."""
+keeping the message that shows the member's answer in step with it (what members see is drawn by
+`invitation`; invitations changed behind members' backs are redrawn by `redraws`)."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import logging
 import sys
-from dataclasses import replace
-from datetime import datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-import icalendar
-from telegram import Document, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError
+from telegram import Document, InputFile, Update
+from telegram.error import BadRequest
 from telegram.ext import Application
 
-from bot.context import AppContext, Services
-from bot.event_text import deadline_text, description, fingerprint, invitation_text, title, when, zone
-from bot.i18n import N_, Translator, translator
+from bot.context import AppContext
+from bot.event_text import fingerprint, title
+from bot.i18n import N_, translator
 from bot.models import Event, Member
 from bot.services import rsvps
 from bot.services.rsvps import EventView, MemberView, Outcome, Status
 from bot.text import esc
-from bot.vocab import RSVP_ANSWERS, RSVP_CODES
-from handlers import system
+from bot.vocab import RSVP_CODES
 from handlers.ui import deeplinks
 from handlers.ui.answers import add_presses, on_press
-from handlers.ui.common import answer_stale, button, keyboard, reply, tr
+from handlers.ui.common import answer_stale, reply, tr
 import handlers.events.callbacks as on
 import handlers.events.inplace as inplace
-from handlers.events.screens import in_every_language, rsvp_buttons
+from handlers.events.invitation import (
+    calendar_file,
+    confirmation_text,
+    drawn,
+    invitation_screen,
+    promotion_content,
+    toast,
+    unanswered_screen,
+    unavailable_text,
+)
+from handlers.events.redraws import GONE, redraw_soon
 from handlers.events.shared import alert, registered_first
 
-log = logging.getLogger("sahakor.rsvp")
-
 CALENDAR_ANSWERS = (rsvps.GOING, rsvps.MAYBE)
-WAITING_LABEL = N_("Waiting list")
 REGISTER_FIRST = N_("Please register first: send /start.")
-# Telegram's answers to an edit of a message that is gone or too old to edit: it is no longer redrawn.
-GONE = ("message to edit not found", "can't be edited", "message_id_invalid", "there is no text in the message")
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-# ---------------------------------------------------------------- screens
-
-
-def unavailable_text(outcome: Outcome, _: Translator) -> str:
-    """Why an event takes no answer: unknown, not yet open, cancelled, or past its deadline."""
-    if outcome.status is Status.CANCELLED:
-        return _("This event has been cancelled.")
-    if outcome.status is Status.NOT_OPEN:
-        return _("This event is not open for answers yet.")
-    if outcome.status is Status.CLOSED:
-        return _("Answers for this event closed on {deadline}. Your answer was not changed.").format(
-            deadline=deadline_text(outcome.event, _))
-    return _("This event could not be found. The link or button may be wrong or out of date.")
-
-
-def answer_line(outcome: Outcome, _: Translator) -> str:
-    """'Your answer: Going', or the member's place on the waiting list."""
-    if outcome.waitlisted:
-        return _("⏳ The event is full: you are number {position} on the waiting list.").format(
-            position=_.number(outcome.position))
-    label = RSVP_ANSWERS[outcome.answer][1]
-    return _("✅ Your answer: {answer}").format(answer=_(label))
-
-
-@lru_cache(maxsize=1024)
-def answer_keyboard(event_id: int, chosen: str | None, language: str, waiting: bool = False) -> InlineKeyboardMarkup:
-    """The answer buttons, the member's current choice ticked; a member waiting for a seat sees ⏳ Waiting list
-    where Going was (Telegram objects can't change: shared)."""
-    _ = translator(language)
-    chosen_code = RSVP_ANSWERS[chosen][0] if chosen else None
-    going_code = RSVP_ANSWERS[rsvps.GOING][0]
-
-    def label(text: str, data: str) -> str:
-        if not data.endswith(f":{chosen_code}"):
-            return text
-        return "⏳ " + _(WAITING_LABEL) if waiting and chosen_code == going_code else "✅ " + text
-
-    return keyboard([[button(label(text, data), data) for text, data in row] for row in rsvp_buttons(event_id, _)])
-
-
-def invitation_screen(outcome: Outcome, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The invitation with the member's answer under it; buttons while answers are open."""
-    text = invitation_text(outcome.event, _)
-    if outcome.answer:
-        text += "\n\n" + answer_line(outcome, _)
-    if outcome.status is Status.CANCELLED:
-        return text + "\n\n❌ " + _("This event has been cancelled."), None
-    if outcome.status is Status.CLOSED:
-        return text + "\n\n" + _("Answers for this event are closed."), None
-    return text, answer_keyboard(outcome.event.id, outcome.answer, _.language, outcome.waitlisted)
-
-
-def unanswered_screen(outcome: Outcome, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The invitation as it first came, for a message that no longer shows the member's answer."""
-    return invitation_screen(replace(outcome, answer=None, waitlisted=False, position=None), _)
-
-
-def drawn(text: str, markup: InlineKeyboardMarkup | None) -> str:
-    """A short fingerprint of a screen: what a member's message shows, without keeping its words."""
-    buttons = [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard] if markup else []
-    return hashlib.blake2b(repr((text, buttons)).encode(), digest_size=8).hexdigest()
-
-
-def confirmation_text(outcome: Outcome, _: Translator) -> str:
-    """The message confirming an answer, with what happens next."""
-    name = esc(title(outcome.event, _.language))
-    if outcome.waitlisted:
-        text = _("<b>{title}</b> is full. You are number {position} on the waiting list; "
-                 "we will send you a message as soon as a seat is free for you.").format(
-            title=name, position=_.number(outcome.position))
-    elif outcome.answer == rsvps.GOING:
-        text = _("You are going to <b>{title}</b>. See you there! "
-                 "Open the calendar file to add the event to your phone's calendar.").format(title=name)
-    elif outcome.answer == rsvps.MAYBE:
-        text = _("You answered “Maybe” for <b>{title}</b>. "
-                 "Open the calendar file to add the event to your phone's calendar.").format(title=name)
-    else:
-        text = _("You answered “Can't go” for <b>{title}</b>. Thank you for letting us know.").format(title=name)
-    change = _("You can change your answer until {deadline}.").format(deadline=deadline_text(outcome.event, _))
-    return text + "\n\n" + change
-
-
-def toast(outcome: Outcome, _: Translator) -> str:
-    """The short note that pops up on the pressed button."""
-    if not outcome.changed:
-        return _("Your answer is unchanged.")
-    if outcome.waitlisted:
-        return _("The event is full: you are on the waiting list.")
-    return _("Your answer: {answer}").format(answer=_(RSVP_ANSWERS[outcome.answer][1]))
-
-
-def promotion_content(event: Event | EventView) -> dict[str, dict]:
-    """'A seat is free for you', in every language, with a calendar button and the answer buttons."""
-
-    def message(_: Translator) -> dict:
-        text = "\n".join([
-            _("🎉 A seat has become free for you at <b>{title}</b>: you are now going!").format(
-                title=esc(title(event, _.language))),
-            "", "🗓 " + when(event, _), *(["📍 " + esc(event.venue)] if event.venue else []), "",
-            _("If you can no longer come, please press “Can't go” so the seat goes to the next person waiting."),
-        ])
-        calendar = [[_("📅 Add to my calendar"), on.CALENDAR.data(event.id)]]
-        return {"text": text, "buttons": [calendar, *rsvp_buttons(event.id, _)]}
-
-    return in_every_language(message)
-
-
-@lru_cache(maxsize=32)
-def timezone_component(name: str) -> icalendar.Timezone:
-    """The VTIMEZONE of a zone: working out its transitions takes icalendar some 20 ms, so once per zone."""
-    return icalendar.Timezone.from_tzinfo(ZoneInfo(name))
-
-
-def calendar_file(event: Event | EventView, language: str, now: datetime) -> bytes:
-    """The event as an .ics file in the member's language, in the event's own time zone."""
-    tz = zone(event)
-    entry = icalendar.Event()
-    entry.add("uid", f"event-{event.id}@sahakor")
-    entry.add("dtstamp", now)
-    entry.add("dtstart", event.starts_at.astimezone(tz))
-    entry.add("dtend", event.ends_at.astimezone(tz))
-    entry.add("summary", title(event, language))
-    if event.venue:
-        entry.add("location", event.venue)
-    if event.latitude is not None and event.longitude is not None:
-        entry.add("geo", (event.latitude, event.longitude))
-    text = description(event, language)
-    if text:
-        entry.add("description", text)
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Sahakor//Events//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    # A VTIMEZONE for the TZID, so phones that don't know the zone name still show the right hour.
-    calendar.add_component(timezone_component(tz.key))
-    calendar.add_component(entry)
-    return calendar.to_ical()
 
 
 # ---------------------------------------------------------------- talking to the member
@@ -333,105 +189,6 @@ async def open_event(update: Update, context: AppContext, member: Member, payloa
         await reply(update, unavailable_text(outcome, _))
         return
     await send_invitation(update, context, outcome, member.language)
-
-
-# ---------------------------------------------------------------- keeping members' invitations up to date
-
-_REDRAWS = "rsvp:redraws"  # bot_data: this process's pass over the messages due for a redraw
-REDRAW_BATCH = 50
-
-
-def _services(application: Application) -> Services:
-    return application.bot_data["services"]
-
-
-def redraw_soon(application: Application) -> None:
-    """After a commit that changed members' answers behind their backs: their invitations are redrawn in the
-    background (one pass at a time per process; a pass under way looks again before it ends)."""
-    state = application.bot_data.setdefault(_REDRAWS, {"task": None, "again": False})
-    if state["task"] is not None and not state["task"].done():
-        state["again"] = True
-        return
-    state["task"] = application.create_task(_redraw_passes(application, state), name="rsvp-redraws")
-
-
-async def _redraw_passes(application: Application, state: dict) -> None:
-    while True:
-        state["again"] = False
-        await redraw_due(application)
-        if not state["again"]:
-            return
-
-
-async def redraws_done(application: Application) -> None:
-    """Waits until this process has no redraws under way."""
-    state = application.bot_data.get(_REDRAWS)
-    while state is not None and state["task"] is not None and not state["task"].done():
-        await asyncio.shield(state["task"])
-
-
-async def redraw_due(application: Application) -> int:
-    """Redraws every member's message that shows an answer or a place in the queue that has changed since;
-    returns how many were looked at."""
-    services = _services(application)
-    looked = 0
-    while True:
-        now = services.clock.now()
-        lease = now + timedelta(seconds=services.settings.lease_seconds)
-        async with services.db.session() as session:
-            batch = await rsvps.claim_redraws(session, now=now, lease=lease, limit=REDRAW_BATCH)
-        if not batch:
-            return looked
-        for item in batch:
-            await _redraw(application, item)
-        looked += len(batch)
-
-
-async def _redraw(application: Application, item: rsvps.Redraw) -> None:
-    """Brings one member's message up to date; an edit that would change nothing is not sent."""
-    services = _services(application)
-    async with services.db.session() as session:
-        outcome = await rsvps.view(session, event_id=item.event_id, member_id=item.member_id, now=services.clock.now())
-    text, markup = invitation_screen(outcome, translator(item.language))
-    fingerprint_now, message_id = drawn(text, markup), item.message_id
-    if outcome.answer is not None and fingerprint_now != item.drawn:
-        try:
-            await _edit(services, application, item, text, markup)
-        except BadRequest as exc:
-            reason = str(exc).lower()
-            if "not modified" not in reason:
-                if not any(s in reason for s in GONE):
-                    log.warning("could not redraw message %s of chat %s: %s", item.message_id, item.chat_id, exc)
-                message_id = None
-        except Forbidden:
-            message_id = None  # blocked: the next update about it marks the member unreachable
-        except NetworkError as exc:
-            # The row stays claimed until its lease runs out; the next pass (or the next start) takes it again.
-            log.warning("could not redraw message %s of chat %s: %s", item.message_id, item.chat_id, exc)
-            return
-    async with services.db.session() as session:
-        await rsvps.redrawn(session, item, drawn=fingerprint_now, message_id=message_id)
-
-
-async def _edit(services: Services, application: Application, item: rsvps.Redraw, text: str, markup) -> None:
-    """One edit, paced with the outbox's sends (one budget for all of the bot's messages) when it runs."""
-    delivery = services.delivery
-    bot = delivery.bot if delivery is not None else application.bot
-
-    def request():
-        return bot.edit_message_text(text, chat_id=item.chat_id, message_id=item.message_id, reply_markup=markup,
-                                     parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
-
-    if delivery is not None:
-        await delivery.call(request)
-    else:
-        await request()
-
-
-@system.on_start
-async def redraw_left_over(application: Application) -> None:
-    """On taking the lead: messages a stopped process left to redraw are redrawn (in the background)."""
-    redraw_soon(application)
 
 
 def register(app: Application) -> None:

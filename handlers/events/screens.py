@@ -156,6 +156,16 @@ def reminders_screen(form: EventForm, now: datetime, _: Translator) -> tuple[str
     return text, keyboard(rows)
 
 
+def unfinished_screen(form: EventForm, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """/newevent again with an event unfinished: continue it, or start again."""
+    title = form.text("title", form.first)
+    text = _("You have an unfinished event. Continue it, or start again?")
+    if title:
+        text += f"\n\n<b>{esc(title)}</b>"
+    return text, keyboard([[button("▶ " + _("Continue"), on.RESUME.data()),
+                            button("🔄 " + _("Start again"), on.RESTART.data())]])
+
+
 def start_prompt(tz: ZoneInfo, _: Translator) -> str:
     return _("When does it start? Type the date and time ({zone}) like this: 13/12/2024 08:30").format(
         zone=zone_name(tz, _))
@@ -450,6 +460,22 @@ def update_content(event: Event, notice: str) -> dict[str, dict]:
 def cancel_content(event: Event) -> dict[str, dict]:
     return in_every_language(lambda _: {"text": _(CANCEL_NOTICE).format(
         title=esc(event_text.title(event, _.language)), when=event_text.when(event, _))})
+
+
+def cancel_screen(event: Event, answered: int, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """Whether to cancel the event, and how many members who answered will be told."""
+    text = _("Cancel <b>{title}</b>?").format(title=esc(event_text.title(event, _.language))) + "\n\n" + _.ngettext(
+        "{count} member who answered will be told, and no more reminders will be sent.",
+        "{count} members who answered will be told, and no more reminders will be sent.", answered).format(
+        count=_.number(answered))
+    return text, keyboard([[button("❌ " + _("Yes, cancel the event"), on.CANCEL_CONFIRMED.data(event.id))],
+                           [button("◀ " + _("No, keep it"), on.OPEN.data(event.id))]])
+
+
+def told_text(count: int, _: Translator) -> str:
+    """How many members who answered are being told of a change or the cancellation."""
+    return _.ngettext("{count} member who answered is being told.",
+                      "{count} members who answered are being told.", count).format(count=_.number(count))
 
 
 def edit_menu(event: Event, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
