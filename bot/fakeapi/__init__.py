@@ -16,7 +16,7 @@ Standalone (benchmarks, manual runs): python -m bot.fakeapi --port 8081 --global
 from .entities import parse_html
 from .errors import ApiError
 from .server import FakeTelegram
-from .state import Msg
+from .msg import Msg
 from .users import FakeUser
 
 __all__ = ["ApiError", "FakeTelegram", "FakeUser", "Msg", "parse_html"]

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from .errors import NOT_MODIFIED, bad
-from .state import Msg
+from .msg import Msg
 
 _CHAT_ACTIONS = frozenset({
     "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",

@@ -15,6 +15,7 @@ from .queries import Queries
 from .state import State
 from .transport import Entry, Transport
 from .updates import Updates
+from .users import FakeUser
 from .webhook import Webhook
 
 # The Bot API methods the server answers, as Telegram spells them; `sendMessage` is answered by `_send_message`.
@@ -51,6 +52,15 @@ class FakeTelegram(Transport, Updates, Webhook, Messages, Files, Queries, Chats,
         self._init_chats()
         self._init_transport()
         self._methods = self._method_table()
+
+    def user(self, user_id: int, first_name: str = "Dara", *, last_name: str | None = None,
+             username: str | None = None, language_code: str | None = None,
+             phone: str | None = None) -> FakeUser:
+        """A simulated Telegram user talking to the bot in a private chat."""
+        fake = FakeUser(self, user_id, first_name, last_name=last_name, username=username,
+                        language_code=language_code, phone=phone)
+        self._users[user_id] = fake
+        return fake
 
     def _method_table(self) -> dict[str, Entry]:
         """Every method by its lower-case name (Telegram's are case-insensitive)."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from .server import FakeTelegram
-    from .state import Msg
+    from .msg import Msg
 
 # What Telegram clients mark as a bot_command entity at the start of a message.
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
@@ -18,12 +18,28 @@ _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 _SELF = "self"
 
 
+class Server(Protocol):
+    """What a simulated user needs of the fake server (FakeTelegram)."""
+
+    settle: Callable[[int], Awaitable[None]] | None
+    bot_id: int
+    bot_user: dict
+
+    def push_update(self, update: dict) -> int: ...
+    def next_message_id(self, chat_id: int) -> int: ...
+    def next_callback_id(self) -> str: ...
+    def add_file(self, content: bytes, filename: str = ..., mime_type: str | None = ...) -> str: ...
+    def messages(self, chat_id: int) -> list[Msg]: ...
+    def record_vote(self, poll_id: str, user_id: int, option_ids: list[int]) -> None: ...
+    def use_invite_link(self, link: str, chat_id: int) -> dict: ...
+
+
 @dataclass(eq=False, repr=False)
 class FakeUser:
     """A Telegram user chatting privately with the bot; `phone` is shared when they press a request_contact
     button."""
 
-    server: FakeTelegram
+    server: Server
     id: int
     first_name: str = "Dara"
     last_name: str | None = field(default=None, kw_only=True)
