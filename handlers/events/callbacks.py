@@ -8,6 +8,7 @@ handler, while new buttons carry the readable prefix (`event:rsvp:12:y`).
 from __future__ import annotations
 
 from bot.vocab import RSVP_CODES
+from handlers.ui import audience_picker
 from handlers.ui.callbacks import CODE, ID, Route
 
 # ---------------------------------------------------------------- members: invitations and their lists
@@ -28,8 +29,7 @@ TIME = Route("event-new", "time", "(ok|fix)")
 REMINDERS = Route("event-new", "rem", "(keep|none|done)")
 REMINDER = Route("event-new", "rem:t", r"(\d{1,6})")  # a preset time, added or removed
 KEEP = Route("event-new", "keep")  # a corrected answer left as it was
-AUDIENCE = Route("event-new", "aud")  # the audience picker's buttons: this, then the picker's own part
-AUDIENCE_CHOICE = Route("event-new", "aud", r"(\S{1,40})")  # a press on one of them
+AUDIENCE = audience_picker.route("event-new")  # the audience picker's buttons (evn:aud:… on older screens)
 PREVIEW = Route("event-new", "pv")  # an answer button in the preview
 FIELDS = Route("event-new", "edit")
 BACK = Route("event-new", "back")

@@ -19,12 +19,12 @@ from bot.services.audience import Audience
 from handlers.ui import audience_picker
 from handlers.ui.common import answer_stale, coordinator_only, keyboard, load_member, reply
 from handlers.ui.drafts import on_input
+import handlers.events.callbacks as on
 from handlers.events.forms import EventForm, store
 from handlers.events.inplace import drop_buttons
 from handlers.events.screens import (
     BUTTON_STEPS,
     KIND,
-    PICKER,
     next_step,
     preview_buttons,
     reminders_screen,
@@ -40,7 +40,7 @@ async def audience_screen(context: AppContext, form: EventForm, _: Translator, v
     chosen = Audience.from_json(form.audience)
     async with context.services.db.session() as session:
         sizes = await audiences.size(session, chosen)
-    return audience_picker.picker_screen(chosen, _, PICKER, sizes, view=view, heading=_("Who should be invited?"))
+    return audience_picker.picker_screen(chosen, _, on.AUDIENCE, sizes, view=view, heading=_("Who should be invited?"))
 
 
 async def ask(update: Update, context: AppContext, draft: Draft, _: Translator) -> None:

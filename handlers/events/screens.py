@@ -26,7 +26,6 @@ from handlers.events.forms import EditForm, EventForm
 
 KIND = "event"  # the /newevent conversation
 EDIT_KIND = "event_edit"  # a change to a published event
-PICKER = on.AUDIENCE.data()
 LANGUAGE_LABELS = {"km": N_("Khmer"), "en": N_("English")}
 LIST_TITLE_MAX = 60
 

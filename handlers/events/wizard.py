@@ -199,18 +199,16 @@ async def keep(update: Update, context: AppContext, _: Translator) -> None:
     await advance(update, context, _, _keepable)
 
 
-@on_press(on.AUDIENCE_CHOICE)
+@on_press(on.AUDIENCE)
 @coordinator_only
 async def choose_audience(update: Update, context: AppContext, _: Translator) -> None:
     """A press on the audience picker: toggles a value and redraws it in place, or moves on when done."""
-    data, choice = update.callback_query.data, None
-    # The picker's buttons as this one was sent: `event-new:aud:…`, or `evn:aud:…` on an older screen.
-    place = data[:len(data) - len(context.match.group(1)) - 1]
+    choice = None
     async with context.unit_of_work() as session:
         draft = await drafts.get(session, update.effective_user.id, KIND)
         form = drafts.read(draft, EventForm)
         if draft is not None and draft.step == "audience":
-            choice = audience_picker.parse(place, data, Audience.from_json(form.audience))
+            choice = audience_picker.parse(on.AUDIENCE, update.callback_query.data, Audience.from_json(form.audience))
             if choice is not None and not choice.done:
                 before, form = form, replace(form, audience=choice.audience.to_json())
                 store(draft, before, form, step="audience", now=context.now())
