@@ -2,10 +2,12 @@
 invitation, publishing), /events with answers and check-ins, and changing, postponing or cancelling a
 published event. Members' /events lists the events they were invited to, with their answers.
 
-`screens` draws the coordinator's messages from plain data; `callbacks` names every button; `new`, `wizard`
-and `preview` are /newevent, `listing` is /events, `changes` is a published event's edits, postponement and
-cancellation. Members' answers (`rsvp`), reminders, check-in and the attendance report are handlers of their
-own, registered by `handlers.wiring.register_all` in the order it needs."""
+`callbacks` names every button and `forms` the answers each conversation keeps. `screens`, `invitation` and
+`checkin_screens` draw what coordinators and members see from plain data (no I/O); `new`, `wizard` and
+`preview` are /newevent, `listing` is /events, `changes` is a published event's edits, postponement and
+cancellation. Members' answers (`rsvp`, with `redraws` keeping their invitations up to date), reminders,
+check-in and the attendance report are handlers of their own, registered by `handlers.wiring.register_all`
+in the order it needs."""
 
 from __future__ import annotations
 

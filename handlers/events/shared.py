@@ -1,5 +1,5 @@
-"""What the events handlers share: reading a typed answer, closing a pressed question, alerts, and showing
-one published event in place."""
+"""What the events handlers share: reading a typed answer, alerts, letting only registered members press a
+member's button, and showing one published event in place."""
 
 from __future__ import annotations
 
