@@ -30,6 +30,7 @@ from handlers.surveys.screens import (
     voice_caption,
 )
 from handlers.surveys.words import ANSWER, TYPED
+from handlers.ui.answers import on_press
 from handlers.ui import deeplinks
 from handlers.ui import drafts as draft_input
 from handlers.ui.common import answer_stale, is_coordinator, load_member, reply, tr
@@ -105,6 +106,7 @@ async def _act(update: Update, context: AppContext, action) -> tuple[Step, Trans
     return (step, translator(member.language)) if member is not None else None
 
 
+@on_press(routes.START)
 async def start_survey(update: Update, context: AppContext) -> None:
     """Starts the survey from its invitation, or resumes it at the question the member was on."""
     acted = await _act(update, context, surveys.begin)
@@ -121,6 +123,7 @@ async def start_survey(update: Update, context: AppContext) -> None:
     await _present(update, context, step, _)
 
 
+@on_press(routes.CHANGE)
 async def change_answers(update: Update, context: AppContext) -> None:
     """Takes a member who finished back to the first question to change their answers."""
     acted = await _act(update, context, surveys.edit)
@@ -139,6 +142,7 @@ _ACTIONS = {"c": surveys.choose, "t": surveys.toggle}
 _MOVES = {"d": surveys.done, "s": surveys.skip, "n": surveys.proceed, "b": surveys.back}
 
 
+@on_press(routes.ANSWER)
 async def on_answer_button(update: Update, context: AppContext) -> None:
     """A choice, tick, Done, Skip, Next or Back on the question being asked; anything else changes nothing."""
     action, rid, index, choice = routes.answer_press(context.match)

@@ -10,9 +10,6 @@ those buttons are made under that entry; new buttons carry `survey-admin:` or `p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-
-from telegram.ext import CallbackQueryHandler
 
 from handlers.ui import audience_picker
 from handlers.ui.callbacks import ID, Route
@@ -87,19 +84,11 @@ POLL_CLOSE = Route("poll", "close", ID)
 POLL_RESULTS = Route("poll", "results", ID)
 POLL_CHART = Route("poll", "chart", ID)
 
-# Each route above, and the routes of the same buttons as earlier versions sent them.
-EARLIER = {
-    RESULTS: Route("rsvp", "sv", ID),
-    RESULTS_PAGE: Route("rsvp", "pg", OFFSET),
-    UNSENT: Route("rsvp", "dr", OFFSET),
-    CHARTS: Route("rsvp", "ch", ID),
-    EXPORT: Route("rsvp", "x", ID, LANGUAGE),
-    POLL_RESULTS: Route("rsvp", "pl", ID),
-    POLL_CHART: Route("rsvp", "pc", ID),
-}
-
-
-def on_press(*routed: tuple[Route, Callable]) -> list[CallbackQueryHandler]:
-    """The handlers of presses on each route's buttons, as they come now and (for /results) as they came before."""
-    return [CallbackQueryHandler(handler, pattern=each.pattern)
-            for route, handler in routed for each in (route, *([EARLIER[route]] if route in EARLIER else []))]
+# /results buttons as earlier versions sent them (see above).
+RESULTS_BEFORE = Route("rsvp", "sv", ID)
+RESULTS_PAGE_BEFORE = Route("rsvp", "pg", OFFSET)
+UNSENT_BEFORE = Route("rsvp", "dr", OFFSET)
+CHARTS_BEFORE = Route("rsvp", "ch", ID)
+EXPORT_BEFORE = Route("rsvp", "x", ID, LANGUAGE)
+POLL_RESULTS_BEFORE = Route("rsvp", "pl", ID)
+POLL_CHART_BEFORE = Route("rsvp", "pc", ID)

@@ -14,6 +14,7 @@ from bot.context import AppContext
 from bot.i18n import Translator
 from bot.models import Draft
 from bot.services import drafts, surveys
+import handlers.surveys.callbacks as routes
 from handlers.surveys.answering import clear_buttons
 from handlers.surveys.forms import Builder
 from handlers.surveys.managing import manage_screen
@@ -21,7 +22,7 @@ from handlers.surveys.screens import ask_builder_text, builder_screen, form_read
 from handlers.surveys.inputs import finished_form, typed_lines
 from handlers.surveys.words import BUILDER, BUILDER_INVALID, UPLOAD, problems_messages
 from handlers.ui import drafts as draft_input
-from handlers.ui.answers import cancel_button, show_or_stale
+from handlers.ui.answers import cancel_button, on_press, show_or_stale
 from handlers.ui.common import answer_stale, coordinator_only, reply
 
 EXAMPLE = resources.folder("examples") / "post_workshop_feedback.xlsx"
@@ -36,6 +37,7 @@ async def new_survey(update: Update, context: AppContext, _: Translator) -> None
     await reply(update, *upload_prompt(_))
 
 
+@on_press(routes.EXAMPLE)
 @coordinator_only
 async def send_example(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the example post-workshop feedback form to start from."""
@@ -46,7 +48,7 @@ async def send_example(update: Update, context: AppContext, _: Translator) -> No
 
 
 # Drops the survey being uploaded or built.
-cancel_new = cancel_button(UPLOAD, BUILDER)
+cancel_new = on_press(routes.CANCEL_NEW)(cancel_button(UPLOAD, BUILDER))
 
 
 @draft_input.on_input(UPLOAD)
@@ -94,6 +96,7 @@ async def _parse(context: AppContext, document: Document) -> xlsform.Form:
 # ---------------------------------------------------------------- building a short survey in the chat
 
 
+@on_press(routes.BUILD)
 @coordinator_only
 async def build_new(update: Update, context: AppContext, _: Translator) -> None:
     """Starts a short survey in the chat: first its title."""
@@ -105,6 +108,7 @@ async def build_new(update: Update, context: AppContext, _: Translator) -> None:
     await reply(update, *ask_builder_text("title", _))
 
 
+@on_press(routes.BUILD_KIND)
 @coordinator_only
 async def build_kind(update: Update, context: AppContext, _: Translator) -> None:
     """Sets the kind of the next question and asks for its text."""
@@ -153,6 +157,7 @@ def built(answers: Builder, step: str, value) -> tuple[Builder, str]:
     return replace(answers, questions=[*answers.questions, question]), "kind"
 
 
+@on_press(routes.BUILD_FINISH)
 @coordinator_only
 async def build_finish(update: Update, context: AppContext, _: Translator) -> None:
     """Saves the survey built in the chat as a draft, ready to be sent."""

@@ -23,7 +23,7 @@ from handlers.surveys.forms import Closing
 from handlers.surveys.screens import closing_prompt, events_screen, intro_content, reminder_content, survey_screen
 from handlers.surveys.words import CLOSING
 from handlers.ui import drafts as draft_input
-from handlers.ui.answers import show_or_stale
+from handlers.ui.answers import on_press, show_or_stale
 from handlers.ui.audience_picker import MAIN, parse, picker_screen
 from handlers.ui.common import answer_stale, coordinator_only, reply, show
 
@@ -46,6 +46,7 @@ async def _picker(session, survey_id: int, audience: Audience, _: Translator, vi
                          heading=_("Who should receive the survey?"), values=(survey_id,))
 
 
+@on_press(routes.MANAGE)
 @coordinator_only
 async def manage(update: Update, context: AppContext, _: Translator) -> None:
     """One management action on a survey: audience, event, reminder, discard or close; then the screen again."""
@@ -112,6 +113,7 @@ async def _after(session, survey: Survey | None, result: str, context: AppContex
     return None
 
 
+@on_press(routes.BACK)
 @coordinator_only
 async def manage_back(update: Update, context: AppContext, _: Translator) -> None:
     """Back from the event list to the survey's screen."""
@@ -121,6 +123,7 @@ async def manage_back(update: Update, context: AppContext, _: Translator) -> Non
     await show_or_stale(update, _, screen)
 
 
+@on_press(routes.AUDIENCE)
 @coordinator_only
 async def pick_audience(update: Update, context: AppContext, _: Translator) -> None:
     """A press on the audience picker: toggles a segment, or (Done) sets it and returns to the survey."""
@@ -166,6 +169,7 @@ async def take_closing(update: Update, context: AppContext, _: Translator, draft
         await reply(update, *screen)
 
 
+@on_press(routes.SEND)
 @coordinator_only
 async def send_survey(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the survey now through the outbox, or schedules it for the end of its event."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from dataclasses import replace
 
 from telegram import InputFile, Update
@@ -21,11 +22,12 @@ from bot.text import esc
 import handlers.surveys.callbacks as routes
 from handlers import system
 from handlers.surveys.forms import PollForm
+from handlers.surveys.inputs import finished_form, pressed, typed_lines
 from handlers.surveys.reports import poll_chart, poll_question, poll_results_screen
 from handlers.surveys.screens import ask_options, ask_question, poll_preview
-from handlers.surveys.inputs import finished_form, pressed, typed_lines
 from handlers.surveys.words import POLL_INVALID
 from handlers.ui import drafts as draft_input
+from handlers.ui.answers import add_presses, on_press
 from handlers.ui.common import answer_stale, coordinator_only, reply, show
 from handlers.ui.composer import composer
 
@@ -66,6 +68,7 @@ async def take_text(update: Update, context: AppContext, _: Translator, draft: D
         await COMPOSER.show_audience(update, context, Audience(), _, new=True)
 
 
+@on_press(routes.POLL_AUDIENCE)
 @coordinator_only
 async def pick_audience(update: Update, context: AppContext, _: Translator) -> None:
     """Toggles the poll's audience; Done shows the preview."""
@@ -77,6 +80,7 @@ async def pick_audience(update: Update, context: AppContext, _: Translator) -> N
                                          sum(sizes.values()), _))
 
 
+@on_press(routes.POLL_SEND)
 @coordinator_only
 async def send(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the poll through the outbox: one native poll per member, in their language."""
@@ -96,6 +100,7 @@ async def send(update: Update, context: AppContext, _: Translator) -> None:
     await show(update, _("📤 The poll is on its way. See the answers with /results."))
 
 
+@on_press(routes.POLL_CANCEL)
 @coordinator_only
 async def cancel(update: Update, context: AppContext, _: Translator) -> None:
     """Drops the poll being composed."""
@@ -120,6 +125,7 @@ async def on_poll_answer(update: Update, context: AppContext) -> None:
 # ---------------------------------------------------------------- results and closing
 
 
+@on_press(routes.POLL_RESULTS, routes.POLL_RESULTS_BEFORE)
 @coordinator_only
 async def show_results(update: Update, context: AppContext, _: Translator) -> None:
     """Shows a poll's results with buttons for the chart and for closing it."""
@@ -128,6 +134,7 @@ async def show_results(update: Update, context: AppContext, _: Translator) -> No
         await reply(update, *poll_results_screen(outcome, _))
 
 
+@on_press(routes.POLL_CHART, routes.POLL_CHART_BEFORE)
 @coordinator_only
 async def send_chart(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the poll's results as a bar chart, labels in the coordinator's language."""
@@ -139,6 +146,7 @@ async def send_chart(update: Update, context: AppContext, _: Translator) -> None
                                            caption=esc(poll_question(outcome.poll, _.language)))
 
 
+@on_press(routes.POLL_CLOSE)
 @coordinator_only
 async def close(update: Update, context: AppContext, _: Translator) -> None:
     """Closes the poll: answers stop counting, and every poll message is closed in Telegram."""
@@ -196,7 +204,5 @@ async def resume_stops(application: Application) -> None:
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("poll", start, filters=filters.ChatType.PRIVATE))
-    app.add_handlers(routes.on_press((routes.POLL_AUDIENCE, pick_audience), (routes.POLL_SEND, send),
-                                     (routes.POLL_CANCEL, cancel), (routes.POLL_CLOSE, close),
-                                     (routes.POLL_RESULTS, show_results), (routes.POLL_CHART, send_chart)))
+    add_presses(app, sys.modules[__name__])
     app.add_handler(PollAnswerHandler(on_poll_answer))

@@ -13,6 +13,7 @@ from bot.context import AppContext
 from bot.i18n import Translator, translator
 from bot.services import surveys
 from bot.text import esc
+import handlers.surveys.callbacks as routes
 from handlers.surveys.inputs import pressed
 from handlers.surveys.reports import (
     RESULTS_PAGE,
@@ -24,6 +25,7 @@ from handlers.surveys.reports import (
     unsent_screen,
 )
 from handlers.surveys.words import short_label, survey_title
+from handlers.ui.answers import on_press
 from handlers.ui.common import coordinator_only, reply, show
 
 
@@ -33,6 +35,7 @@ async def results_menu(update: Update, context: AppContext, _: Translator) -> No
     await reply(update, *await _results_list(context, 0, _))
 
 
+@on_press(routes.RESULTS_PAGE, routes.RESULTS_PAGE_BEFORE)
 @coordinator_only
 async def results_page(update: Update, context: AppContext, _: Translator) -> None:
     """Shows newer or older surveys and polls in place of the list pressed on."""
@@ -47,6 +50,7 @@ async def _results_list(context: AppContext, offset: int, _: Translator) -> tupl
     return results_list_screen(items, offset, older, unsent, _)
 
 
+@on_press(routes.UNSENT, routes.UNSENT_BEFORE)
 @coordinator_only
 async def unsent_surveys(update: Update, context: AppContext, _: Translator) -> None:
     """Lists the surveys not sent yet, newest first; each opens its screen, to choose who gets it and send it."""
@@ -57,6 +61,7 @@ async def unsent_surveys(update: Update, context: AppContext, _: Translator) -> 
     await show(update, *unsent_screen(found, offset, _))
 
 
+@on_press(routes.RESULTS, routes.RESULTS_BEFORE)
 @coordinator_only
 async def survey_results(update: Update, context: AppContext, _: Translator) -> None:
     """Shows response counts, the response rate and every question's results, with chart and export buttons."""
@@ -69,6 +74,7 @@ async def survey_results(update: Update, context: AppContext, _: Translator) -> 
     await reply(update, last, results_keyboard(outcome.survey, _))
 
 
+@on_press(routes.CHARTS, routes.CHARTS_BEFORE)
 @coordinator_only
 async def send_charts(update: Update, context: AppContext, _: Translator) -> None:
     """Sends a chart per closed-choice question (choices and ratings), labels in the coordinator's language."""
@@ -85,6 +91,7 @@ async def send_charts(update: Update, context: AppContext, _: Translator) -> Non
                                                caption=esc(short_label(result.question, _.language)))
 
 
+@on_press(routes.EXPORT, routes.EXPORT_BEFORE)
 @coordinator_only
 async def send_export(update: Update, context: AppContext, _: Translator) -> None:
     """Sends the responses as an XLSX in the layout Kobo users know, labels in the chosen language."""
