@@ -4,6 +4,8 @@ changing answers, and the list of their surveys.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from telegram import Update
@@ -95,24 +97,31 @@ async def _close_typed_question(update: Update, context: AppContext, message_id:
         pass
 
 
-async def _act(update: Update, context: AppContext, action) -> tuple[Step, Translator] | None:
-    """Does `action` (begin or edit) on the survey or response of the pressed button, pointing the member's typed
-    input at it; the outcome and the member's translator, or None when they are not registered (they are told)."""
-    now = context.now()
-    async with context.unit_of_work() as session:
-        step = await action(session, int(context.match.group(1)), update.effective_user.id, now)
-        await surveys.hold_focus(session, step, now)
-    member = await _member_of(update, context, step)
-    return (step, translator(member.language)) if member is not None else None
+def acting(action: Callable[..., Awaitable[Step]]) -> Callable[..., Awaitable[None]]:
+    """A member's press that does `action` (begin or edit) on the survey or response in its data, pointing their
+    typed input at it: the handler is called as `handler(update, context, step, _)` with the outcome and the
+    member's translator, unless the member is not registered (they are told to register first)."""
+
+    def decorate(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        @functools.wraps(handler)
+        async def act(update: Update, context: AppContext) -> None:
+            now = context.now()
+            async with context.unit_of_work() as session:
+                step = await action(session, int(context.match.group(1)), update.effective_user.id, now)
+                await surveys.hold_focus(session, step, now)
+            member = await _member_of(update, context, step)
+            if member is not None:
+                await handler(update, context, step, translator(member.language))
+
+        return act
+
+    return decorate
 
 
 @on_press(routes.START)
-async def start_survey(update: Update, context: AppContext) -> None:
+@acting(surveys.begin)
+async def start_survey(update: Update, context: AppContext, step: Step, _: Translator) -> None:
     """Starts the survey from its invitation, or resumes it at the question the member was on."""
-    acted = await _act(update, context, surveys.begin)
-    if acted is None:
-        return
-    step, _ = acted
     if step.status in (Status.NOT_FOUND, Status.NOT_SENT, Status.CLOSED):
         await update.callback_query.answer(unavailable_text(step, _), show_alert=True)
         return
@@ -124,12 +133,9 @@ async def start_survey(update: Update, context: AppContext) -> None:
 
 
 @on_press(routes.CHANGE)
-async def change_answers(update: Update, context: AppContext) -> None:
+@acting(surveys.edit)
+async def change_answers(update: Update, context: AppContext, step: Step, _: Translator) -> None:
     """Takes a member who finished back to the first question to change their answers."""
-    acted = await _act(update, context, surveys.edit)
-    if acted is None:
-        return
-    step, _ = acted
     if step.status is not Status.OK:
         await update.callback_query.answer(unavailable_text(step, _), show_alert=True)
         return

@@ -3,6 +3,7 @@ is about, and a title, question or options typed as lines."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -14,22 +15,31 @@ from bot.context import AppContext
 from bot.i18n import Translator
 from bot.services import drafts
 from handlers.surveys.words import refusal
-from handlers.ui.common import answer_stale, reply
+from handlers.ui.common import answer_stale, coordinator_only, reply
 
 T = TypeVar("T")
 
 
-async def pressed(update: Update, context: AppContext, _: Translator,
-                  load: Callable[[AsyncSession, int], Awaitable[T | None]]) -> T | None:
-    """What `load` finds for the id in the pressed button's data; the press is answered, as no longer active
-    (and None returned) when nothing is found."""
-    async with context.services.db.session() as session:
-        found = await load(session, int(context.match.group(1)))
-    if found is None:
-        await answer_stale(update, _)
-        return None
-    await update.callback_query.answer()
-    return found
+def coordinator_press(load: Callable[[AsyncSession, int], Awaitable[T | None]]) -> Callable[..., Awaitable[None]]:
+    """A coordinator's button about one row (its id first in the button's data): the handler is called as
+    `handler(update, context, _, found)` with what `load(session, id)` finds, the press answered; when nothing is
+    found the button is no longer active and the handler does not run."""
+
+    def decorate(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        @coordinator_only
+        @functools.wraps(handler)
+        async def press(update: Update, context: AppContext, _: Translator) -> None:
+            async with context.services.db.session() as session:
+                found = await load(session, int(context.match.group(1)))
+            if found is None:
+                await answer_stale(update, _)
+                return
+            await update.callback_query.answer()
+            await handler(update, context, _, found)
+
+        return press
+
+    return decorate
 
 
 async def finished_form(session: AsyncSession, telegram_id: int, kind: str, form: type[T], step: str | None,

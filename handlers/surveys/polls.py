@@ -22,7 +22,7 @@ from bot.text import esc
 import handlers.surveys.callbacks as routes
 from handlers import system
 from handlers.surveys.forms import PollForm
-from handlers.surveys.inputs import finished_form, pressed, typed_lines
+from handlers.surveys.inputs import coordinator_press, finished_form, typed_lines
 from handlers.surveys.reports import poll_chart, poll_question, poll_results_screen
 from handlers.surveys.screens import ask_options, ask_question, poll_preview
 from handlers.surveys.words import POLL_INVALID
@@ -126,21 +126,16 @@ async def on_poll_answer(update: Update, context: AppContext) -> None:
 
 
 @on_press(routes.POLL_RESULTS, routes.POLL_RESULTS_BEFORE)
-@coordinator_only
-async def show_results(update: Update, context: AppContext, _: Translator) -> None:
+@coordinator_press(polls.results_of)
+async def show_results(update: Update, context: AppContext, _: Translator, outcome: polls.PollResults) -> None:
     """Shows a poll's results with buttons for the chart and for closing it."""
-    outcome = await pressed(update, context, _, polls.results_of)
-    if outcome is not None:
-        await reply(update, *poll_results_screen(outcome, _))
+    await reply(update, *poll_results_screen(outcome, _))
 
 
 @on_press(routes.POLL_CHART, routes.POLL_CHART_BEFORE)
-@coordinator_only
-async def send_chart(update: Update, context: AppContext, _: Translator) -> None:
+@coordinator_press(polls.results_of)
+async def send_chart(update: Update, context: AppContext, _: Translator, outcome: polls.PollResults) -> None:
     """Sends the poll's results as a bar chart, labels in the coordinator's language."""
-    outcome = await pressed(update, context, _, polls.results_of)
-    if outcome is None:
-        return
     image = await asyncio.to_thread(poll_chart, outcome, _)
     await update.effective_chat.send_photo(InputFile(image, filename=f"poll-{outcome.poll.id}.png"),
                                            caption=esc(poll_question(outcome.poll, _.language)))

@@ -11,10 +11,11 @@ from telegram import InputFile, Update
 from bot import exports
 from bot.context import AppContext
 from bot.i18n import Translator, translator
+from bot.models import Survey
 from bot.services import surveys
 from bot.text import esc
 import handlers.surveys.callbacks as routes
-from handlers.surveys.inputs import pressed
+from handlers.surveys.inputs import coordinator_press
 from handlers.surveys.reports import (
     RESULTS_PAGE,
     export_table,
@@ -62,12 +63,9 @@ async def unsent_surveys(update: Update, context: AppContext, _: Translator) -> 
 
 
 @on_press(routes.RESULTS, routes.RESULTS_BEFORE)
-@coordinator_only
-async def survey_results(update: Update, context: AppContext, _: Translator) -> None:
+@coordinator_press(surveys.results_of)
+async def survey_results(update: Update, context: AppContext, _: Translator, outcome: surveys.Results) -> None:
     """Shows response counts, the response rate and every question's results, with chart and export buttons."""
-    outcome = await pressed(update, context, _, surveys.results_of)
-    if outcome is None:
-        return
     *messages, last = results_messages(outcome, _)
     for text in messages:
         await reply(update, text)
@@ -75,12 +73,9 @@ async def survey_results(update: Update, context: AppContext, _: Translator) -> 
 
 
 @on_press(routes.CHARTS, routes.CHARTS_BEFORE)
-@coordinator_only
-async def send_charts(update: Update, context: AppContext, _: Translator) -> None:
+@coordinator_press(surveys.results_of)
+async def send_charts(update: Update, context: AppContext, _: Translator, outcome: surveys.Results) -> None:
     """Sends a chart per closed-choice question (choices and ratings), labels in the coordinator's language."""
-    outcome = await pressed(update, context, _, surveys.results_of)
-    if outcome is None:
-        return
     closed = [r for r in outcome.questions if r.question["type"] in ("select_one", "select_multiple", "rating")]
     if not closed or outcome.complete == 0:
         await reply(update, _("There is nothing to chart yet: no finished response to a question with choices."))
@@ -92,12 +87,10 @@ async def send_charts(update: Update, context: AppContext, _: Translator) -> Non
 
 
 @on_press(routes.EXPORT, routes.EXPORT_BEFORE)
-@coordinator_only
-async def send_export(update: Update, context: AppContext, _: Translator) -> None:
+@coordinator_press(surveys.records_of)
+async def send_export(update: Update, context: AppContext, _: Translator,
+                      found: tuple[Survey, list[surveys.Record]]) -> None:
     """Sends the responses as an XLSX in the layout Kobo users know, labels in the chosen language."""
-    found = await pressed(update, context, _, surveys.records_of)
-    if found is None:
-        return
     survey, records = found
     language = context.match.group(2)
     headers, rows = export_table(survey, records, language, context.bot.username, translator(language))
