@@ -6,8 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.i18n import LANGUAGES
 from bot.models import Member
@@ -34,6 +36,28 @@ async def get(session: AsyncSession, telegram_id: int) -> Member | None:
     return await session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
+# A member's fields are written with one UPDATE built once per set of fields, and set on the object as
+# stored: the ORM's flush of one changed object cost several times the statement.
+_TABLE = Member.__table__
+_UPDATES: dict[tuple[str, ...], object] = {}
+
+
+async def _write(session: AsyncSession, member: Member, **values) -> None:
+    fields = tuple(sorted(values))
+    statement = _UPDATES.get(fields)
+    if statement is None:
+        statement = _UPDATES[fields] = (update(_TABLE).where(_TABLE.c.id == bindparam("member_id"))
+                                        .values({name: bindparam(f"new_{name}") for name in fields}))
+    await session.execute(statement, {"member_id": member.id} | {f"new_{name}": value for name, value in values.items()})
+    for name, value in values.items():
+        set_committed_value(member, name, value)
+
+
+_ADD = insert(_TABLE).returning(_TABLE.c.id)
+# Every field of a new member's row, so that the object made of it has each one (none is left to be read).
+_EMPTY = {column.key: None for column in _TABLE.c if column.key != "id"}
+
+
 async def start(session: AsyncSession, *, telegram_id: int, payload: str | None, now: datetime,
                 language: str = "en") -> tuple[Member, bool]:
     """Finds or creates the member who sent /start; keeps a deep-link payload for later. Returns (member, created).
@@ -41,33 +65,29 @@ async def start(session: AsyncSession, *, telegram_id: int, payload: str | None,
     A newcomer's language starts as their Telegram app's, until they choose one.
     """
     member = await get(session, telegram_id)
-    created = member is None
-    if member is None:
-        member = Member(telegram_id=telegram_id, language=language if language in LANGUAGES else "en", step=Step.LANGUAGE, editing=False,
-                        receives_announcements=True, reachable=True, created_at=now, updated_at=now)
-        session.add(member)
-    if payload:
-        member.start_payload = payload[:64]
-    member.reachable = True
-    member.updated_at = now
-    await session.flush()
-    return member, created
+    kept = {"start_payload": payload[:64]} if payload else {}
+    if member is not None:
+        await _write(session, member, reachable=True, updated_at=now, **kept)
+        return member, False
+    values = {"telegram_id": telegram_id, "language": language if language in LANGUAGES else "en",
+              "step": Step.LANGUAGE, "editing": False, "receives_announcements": True, "reachable": True,
+              "created_at": now, "updated_at": now, **kept}
+    member_id = (await session.execute(_ADD, values)).scalar_one()
+    member = Member(**(_EMPTY | values), id=member_id)
+    make_transient_to_detached(member)  # as if read back: the row is written
+    return member, True
 
 
 async def choose_language(session: AsyncSession, member: Member, language: str, now: datetime) -> None:
     """Sets the member's language; at the first screen, moves on to the consent screen."""
     if language not in LANGUAGES:
         raise InvalidAnswer("language")
-    member.language = language
-    if member.step == Step.LANGUAGE:
-        member.step = Step.CONSENT
-    member.updated_at = now
+    moved = {"step": Step.CONSENT} if member.step == Step.LANGUAGE else {}
+    await _write(session, member, language=language, updated_at=now, **moved)
 
 
 async def give_consent(session: AsyncSession, member: Member, now: datetime) -> None:
-    member.consented_at = now
-    member.step = PROFILE_STEPS[0]
-    member.updated_at = now
+    await _write(session, member, consented_at=now, step=PROFILE_STEPS[0], updated_at=now)
 
 
 async def forget(session: AsyncSession, member: Member) -> None:
@@ -126,14 +146,13 @@ async def answer(session: AsyncSession, member: Member, step: Step, value: str |
     """
     if member.step != step:
         raise InvalidAnswer("stale")
-    setattr(member, step.value, _validated(step, value))
-    member.updated_at = now
+    values = {step.value: _validated(step, value), "updated_at": now}
     if member.editing or member.registered_at is not None:
-        member.editing = False
-        member.step = Step.SUMMARY if member.registered_at is None else None
+        values |= {"editing": False, "step": Step.SUMMARY if member.registered_at is None else None}
     else:
         index = PROFILE_STEPS.index(step)
-        member.step = PROFILE_STEPS[index + 1] if index + 1 < len(PROFILE_STEPS) else Step.SUMMARY
+        values["step"] = PROFILE_STEPS[index + 1] if index + 1 < len(PROFILE_STEPS) else Step.SUMMARY
+    await _write(session, member, **values)
 
 
 async def edit(session: AsyncSession, member: Member, step: Step, now: datetime) -> None:
@@ -142,27 +161,22 @@ async def edit(session: AsyncSession, member: Member, step: Step, now: datetime)
         raise InvalidAnswer("choice")
     if member.registered_at is None and member.step != Step.SUMMARY:
         raise InvalidAnswer("stale")
-    member.step = step
-    member.editing = True
-    member.updated_at = now
+    await _write(session, member, step=step, editing=True, updated_at=now)
 
 
 async def cancel_edit(session: AsyncSession, member: Member, now: datetime) -> None:
     """Leaves a field unchanged and goes back to the summary or profile."""
-    member.editing = False
-    member.step = Step.SUMMARY if member.registered_at is None else None
-    member.updated_at = now
+    await _write(session, member, editing=False, step=Step.SUMMARY if member.registered_at is None else None,
+                 updated_at=now)
 
 
 async def confirm(session: AsyncSession, member: Member, now: datetime) -> str | None:
     """Completes registration; returns (and clears) the deep-link payload kept from /start."""
     if member.step != Step.SUMMARY or member.registered_at is not None:
         raise InvalidAnswer("stale")
-    member.registered_at = now
-    member.step = None
-    member.editing = False
-    member.updated_at = now
-    return take_payload(member)
+    payload = member.start_payload
+    await _write(session, member, registered_at=now, step=None, editing=False, updated_at=now, start_payload=None)
+    return payload
 
 
 def take_payload(member: Member) -> str | None:
@@ -171,17 +185,16 @@ def take_payload(member: Member) -> str | None:
 
 
 async def set_announcements(session: AsyncSession, member: Member, enabled: bool, now: datetime) -> None:
-    member.receives_announcements = enabled
-    if enabled:
-        member.reachable = True
-    member.updated_at = now
+    reachable = {"reachable": True} if enabled else {}
+    await _write(session, member, receives_announcements=enabled, updated_at=now, **reachable)
+
+
+_SET_REACHABLE = (update(_TABLE).where(_TABLE.c.telegram_id == bindparam("of_user"))
+                  .values(reachable=bindparam("new_reachable"), updated_at=bindparam("now")))
 
 
 async def set_reachable(session: AsyncSession, telegram_id: int, reachable: bool, now: datetime) -> None:
-    member = await get(session, telegram_id)
-    if member is not None:
-        member.reachable = reachable
-        member.updated_at = now
+    await session.execute(_SET_REACHABLE, {"of_user": telegram_id, "new_reachable": reachable, "now": now})
 
 
 @dataclass(frozen=True)
