@@ -84,11 +84,16 @@ POLL_CLOSE = Route("poll", "close", ID)
 POLL_RESULTS = Route("poll", "results", ID)
 POLL_CHART = Route("poll", "chart", ID)
 
-# /results buttons as earlier versions sent them (see above).
-RESULTS_BEFORE = Route("rsvp", "sv", ID)
-RESULTS_PAGE_BEFORE = Route("rsvp", "pg", OFFSET)
-UNSENT_BEFORE = Route("rsvp", "dr", OFFSET)
-CHARTS_BEFORE = Route("rsvp", "ch", ID)
-EXPORT_BEFORE = Route("rsvp", "x", ID, LANGUAGE)
-POLL_RESULTS_BEFORE = Route("rsvp", "pl", ID)
-POLL_CHART_BEFORE = Route("rsvp", "pc", ID)
+
+def _before(route: Route, action: str) -> Route:
+    """The route of a /results button as earlier versions sent it: `rs:<action>:` and the same values."""
+    return Route("rsvp", action, *route.values)
+
+
+RESULTS_BEFORE = _before(RESULTS, "sv")
+RESULTS_PAGE_BEFORE = _before(RESULTS_PAGE, "pg")
+UNSENT_BEFORE = _before(UNSENT, "dr")
+CHARTS_BEFORE = _before(CHARTS, "ch")
+EXPORT_BEFORE = _before(EXPORT, "x")
+POLL_RESULTS_BEFORE = _before(POLL_RESULTS, "pl")
+POLL_CHART_BEFORE = _before(POLL_CHART, "pc")
