@@ -1,5 +1,5 @@
 """What a coordinator presses and types, read once for every survey and poll screen: the row a pressed button
-is about, and a title, question or options typed as lines."""
+is about, the finished form a survey or poll is made from, and a title, question or options typed as lines."""
 
 from __future__ import annotations
 
