@@ -26,6 +26,7 @@ from bot.db import Database, is_sqlite
 from bot.delivery import DeliveryWorker, Limits
 from bot.http import AiohttpRequest
 from bot.intake import Intake
+from bot.logs import TRUSTED
 from bot.ratelimit import PatientRateLimiter
 from handlers.wiring import register_all
 from handlers.outreach.delivery_status import make_progress_hook
@@ -76,7 +77,8 @@ class TracingUpdateProcessor(BaseUpdateProcessor):
                 elapsed = time.perf_counter() - started
                 metrics.HANDLING_SECONDS.observe(elapsed)
                 if isinstance(update, Update):
-                    log.info("update %s handled in %.1f ms: %s", update.update_id, elapsed * 1000, describe(update))
+                    log.info("update %s handled in %.1f ms: %s", update.update_id, elapsed * 1000, describe(update),
+                             extra=TRUSTED)
                     if self.services.intake is not None:
                         await self.services.intake.finished(update.update_id)
                 for listener in self.services.update_listeners:

@@ -18,6 +18,7 @@ from bot.db import Database
 from bot.delivery import DeliveryWorker
 from bot.i18n import Translator, translator
 from bot.intake import Intake
+from bot.logs import redact
 from bot.services import inbox
 
 UpdateListener = Callable[[object], None]
@@ -104,16 +105,17 @@ class AppContext(CallbackContext[ExtBot, dict, dict, dict]):
 
 
 def describe(update: object) -> str:
-    """A short description of an update for the log, without personal data."""
+    """A short description of an update for the log, without personal data: what a person could have written
+    in it (a button's data, a command) is redacted here, so the line itself is logged as trusted."""
     if not isinstance(update, Update):
         return type(update).__name__
     user = update.effective_user.id if update.effective_user else "-"
     if update.callback_query:
-        return f"button {update.callback_query.data!r} from user {user}"
+        return f"button {redact(repr(update.callback_query.data))} from user {user}"
     if update.message:
         text = update.message.text or ""
         if text.startswith("/"):
-            return f"command {text.split()[0][:32]} from user {user}"
+            return f"command {redact(text.split()[0][:32])} from user {user}"
         kind = "contact" if update.message.contact else ("text" if text else "message")
         return f"{kind} from user {user}"
     if update.my_chat_member:
