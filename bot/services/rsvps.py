@@ -293,18 +293,7 @@ async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer
         return Outcome(Status.OK, event, answer, rsvp.waitlisted, await position(session, rsvp), changed=False,
                        **_shown(rsvp))
     outcome = Outcome(Status.OK, event, answer, changed=True, **(_shown(rsvp) if rsvp is not None else {}))
-    if answer == GOING:
-        outcome.waitlisted = await take_seat(session, event_id) is None
-    elif seated:
-        await release_seat(session, event_id)
-    values = {"new_answer": answer, "waiting": outcome.waitlisted,
-              "waiting_since": now if outcome.waitlisted else None, "now": now}
-    if rsvp is None:
-        added = await session.execute(_NEW_ANSWER, values | {"for_event": event_id, "by_member": member_id})
-        rsvp_id = outcome.rsvp_id = added.scalar_one()
-    else:
-        rsvp_id = rsvp.id
-        await session.execute(_CHANGED_ANSWER, values | {"rsvp_id": rsvp_id})
+    rsvp_id = await _record(session, outcome, rsvp, event_id=event_id, member_id=member_id, now=now)
     if seated:
         outcome.promoted = await fill_seats(session, event, now, content)
         outcome.redraws = bool(outcome.promoted)
@@ -313,6 +302,24 @@ async def answer(session: AsyncSession, *, event_id: int, member_id: int, answer
     elif rsvp is not None and rsvp.waitlisted:
         outcome.redraws = await _queue_moved(session, rsvp, now)
     return outcome
+
+
+async def _record(session: AsyncSession, outcome: Outcome, rsvp: AnswerView | None, *, event_id: int,
+                  member_id: int, now: datetime) -> int:
+    """Takes or frees the seat the changed answer needs and stores the answer; returns its row's id."""
+    seated = rsvp is not None and rsvp.answer == GOING and not rsvp.waitlisted
+    if outcome.answer == GOING:
+        outcome.waitlisted = await take_seat(session, event_id) is None
+    elif seated:
+        await release_seat(session, event_id)
+    values = {"new_answer": outcome.answer, "waiting": outcome.waitlisted,
+              "waiting_since": now if outcome.waitlisted else None, "now": now}
+    if rsvp is None:
+        added = await session.execute(_NEW_ANSWER, values | {"for_event": event_id, "by_member": member_id})
+        outcome.rsvp_id = added.scalar_one()
+        return outcome.rsvp_id
+    await session.execute(_CHANGED_ANSWER, values | {"rsvp_id": rsvp.id})
+    return rsvp.id
 
 
 # ---------------------------------------------------------------- the member's message showing the answer
