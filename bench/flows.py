@@ -133,10 +133,10 @@ async def plan_survey(url: str, members: int, pace: Pace) -> Plan:
     survey_id = await surveys.fill(url, members)
 
     def start(number: int) -> list[Exchange]:
-        return [press(f"sv:start:{survey_id}", surveys.shows_question(0))]
+        return [press(f"survey:start:{survey_id}", surveys.shows_question(0))]
 
     def first_answer(number: int) -> list[Exchange]:
-        return [press_matching(rf"sv:c:\d+:0:{surveys.choice(number, 0)}", surveys.shows_question(1))]
+        return [press_matching(rf"survey:c:\d+:0:{surveys.choice(number, 0)}", surveys.shows_question(1))]
 
     first = surveys.FIRST_USER_ID
     return Plan(members_playing(first, members, first_answer),

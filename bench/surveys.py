@@ -138,13 +138,13 @@ async def fill(url: str, members: int) -> int:
 
 def intros_delivered(members: int, survey_id: int, timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
     """A warm-up: every member has the survey's intro with its Start button (sent by the app's outbox)."""
-    return button_delivered(range(FIRST_USER_ID, FIRST_USER_ID + members), f"sv:start:{survey_id}", timeout)
+    return button_delivered(range(FIRST_USER_ID, FIRST_USER_ID + members), f"survey:start:{survey_id}", timeout)
 
 
 def shows_question(index: int) -> Answered:
     """The bot's latest message asks question `index` (every question past the first has Back)."""
     if index >= len(QUESTIONS):
-        return shows_button("sv:edit:")  # the thanks, with "Change my answers"
+        return shows_button("survey:edit:")  # the thanks, with "Change my answers"
     return lambda user, before: _asks(user, index)
 
 
@@ -155,7 +155,7 @@ def _asks(user: FakeUser, index: int) -> bool:
     for row in msg.buttons():
         for b in row:
             parts = b.get("callback_data", "").split(":")
-            if len(parts) >= 4 and parts[0] == "sv" and parts[3] == str(index):
+            if len(parts) >= 4 and parts[0] == "survey" and parts[3] == str(index):
                 return True
     return False
 
@@ -186,14 +186,14 @@ def expected_answers(number: int) -> dict[str, object]:
 def answering(number: int, survey_id: int, language: str) -> list[Exchange]:
     """Member `number`'s updates: Start, then each question answered on the latest question message
     (the number typed in Khmer digits by Khmer readers)."""
-    steps = [press(f"sv:start:{survey_id}", shows_question(0))]
+    steps = [press(f"survey:start:{survey_id}", shows_question(0))]
     for index, (kind, _label, _choices) in enumerate(QUESTIONS):
         if kind == "integer":
             typed = str(typed_number(number))
             steps.append(type_text(typed.translate(KHMER_DIGITS) if language == "km" else typed,
                                    shows_question(index + 1)))
         else:
-            steps.append(press_matching(rf"sv:c:\d+:{index}:{choice(number, index)}",
+            steps.append(press_matching(rf"survey:c:\d+:{index}:{choice(number, index)}",
                                         shows_question(index + 1)))
     return steps
 
