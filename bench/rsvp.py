@@ -63,7 +63,7 @@ async def fill(url: str, members: int, capacity: int | None) -> int:
     """Into an empty database: registered members and one event published to all of them, its invitations
     waiting in the outbox as the coordinator's Publish leaves them. Returns the event id."""
     from bot.db import Database
-    from bot.event_text import invitation_content
+    from handlers.events.screens import invitation_content
     from bot.services import events
 
     db = Database(url)
