@@ -56,7 +56,9 @@ class PacedTelegram(BenchTelegram):
     def __init__(self, members: range, event_id: int, rate: float) -> None:
         super().__init__(global_rate=rate)
         self.members = members
-        self.prefix = f"ev:rsvp:{event_id}:"
+        from handlers.events.callbacks import ANSWER
+
+        self.prefix = ANSWER.data(event_id, "y").removesuffix("y")  # the answer buttons of this event
         self.sent_at: list[float] = []  # perf_counter of every invitation delivered
         self.per_chat: Counter[int] = Counter()
 
@@ -106,9 +108,11 @@ async def seed(database: Path, members: int) -> tuple[str, int]:
 
 def publishing(event_id: int):
     """The coordinator's last steps: /newevent, Continue the draft, Publish."""
-    publish = f"evn:publish:{event_id}"
-    return [command("newevent", shows_button("evn:resume")),
-            press("evn:resume", shows_button(publish)),
+    from handlers.events.callbacks import PUBLISH, RESUME
+
+    publish, resume = PUBLISH.data(event_id), RESUME.data()
+    return [command("newevent", shows_button(resume)),
+            press(resume, shows_button(publish)),
             press(publish, lacks_button(publish))]
 
 

@@ -84,7 +84,9 @@ async def fill(url: str, members: int, capacity: int | None) -> int:
 
 def invitations_delivered(members: int, event_id: int, timeout: float) -> Callable[[BenchTelegram], Awaitable[None]]:
     """A warm-up: every member has the invitation with its answer buttons (sent by the app's outbox)."""
-    return button_delivered(range(FIRST_USER_ID, FIRST_USER_ID + members), f"ev:rsvp:{event_id}:y", timeout)
+    from handlers.events.callbacks import ANSWER
+
+    return button_delivered(range(FIRST_USER_ID, FIRST_USER_ID + members), ANSWER.data(event_id, "y"), timeout)
 
 
 def confirmed(invitation_id: int) -> Answered:
@@ -100,7 +102,9 @@ def confirmed(invitation_id: int) -> Answered:
 
 def presses(members: int, event_id: int) -> Callable[[BenchTelegram], list[Conversation]]:
     """Each member presses Going once, on the invitation the bot sent them."""
-    going = f"ev:rsvp:{event_id}:y"
+    from handlers.events.callbacks import ANSWER
+
+    going = ANSWER.data(event_id, "y")
 
     def build(server: BenchTelegram) -> list[Conversation]:
         plays = []
