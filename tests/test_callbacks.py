@@ -95,7 +95,6 @@ def offenders(application) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=False, reason="features are moving their buttons to handlers/ui/callbacks.py routes")
 async def test_every_button_route_has_a_prefix_of_the_table_and_one_feature_per_prefix(telegram, db, clock):
     application = build_application(make_settings(telegram, db), db=db, clock=clock)
     assert any(isinstance(handler, CallbackQueryHandler) for _, handler in handlers_of(application))
