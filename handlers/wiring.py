@@ -5,9 +5,6 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from handlers import admin, consultations, eventreport, events, groups, outreach, registration, surveys, system
-from handlers.events import attendance, checkin, reminders, rsvp
-from handlers.registration import profile
-from handlers.surveys import polls
 
 
 def register_all(app: Application) -> None:
@@ -18,9 +15,7 @@ def register_all(app: Application) -> None:
     """
     system.register(app)
     registration.register(app)
-    profile.register(app)
     admin.register(app)
-    for feature in (reminders, rsvp, outreach, checkin, attendance, events, groups, consultations, surveys, polls):
+    for feature in (events, outreach, groups, consultations, surveys, eventreport):
         feature.register(app)
-    eventreport.register(app)
     registration.register_fallbacks(app)

@@ -6,8 +6,7 @@ published event. Members' /events lists the events they were invited to, with th
 `checkin_screens` draw what coordinators and members see from plain data (no I/O); `new`, `wizard` and
 `preview` are /newevent, `listing` is /events, `changes` is a published event's edits, postponement and
 cancellation. Members' answers (`rsvp`, with `redraws` keeping their invitations up to date), reminders,
-check-in and the attendance report are handlers of their own, registered by `handlers.wiring.register_all`
-in the order it needs."""
+check-in and the attendance report are handlers of their own, registered first."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from bot.i18n import Translator
 from handlers.ui.answers import add_presses
 from handlers.ui.common import answer_stale, coordinator_only
 import handlers.events.callbacks as on
-from handlers.events import changes, listing, preview, wizard
+from handlers.events import attendance, changes, checkin, listing, preview, reminders, rsvp, wizard
 from handlers.events.listing import show_events
 from handlers.events.new import new_event
 
@@ -31,6 +30,8 @@ async def out_of_date(update: Update, context: AppContext, _: Translator) -> Non
 
 
 def register(app: Application) -> None:
+    for part in (reminders, rsvp, checkin, attendance):
+        part.register(app)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("newevent", new_event, filters=private))
     app.add_handler(CommandHandler("events", show_events, filters=private))

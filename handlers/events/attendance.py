@@ -19,7 +19,7 @@ from handlers.ui.common import answer_stale, coordinator_only, reply
 from handlers.ui.tallies import NONE, counted, donor_sentence, share
 import handlers.events.callbacks as on
 from handlers.events.checkin_screens import event_choice
-from handlers.registration import FIELD_LABELS
+from handlers.ui.fields import FIELD_LABELS
 
 MESSAGE_LIMIT = 4000
 DIMENSIONS = (

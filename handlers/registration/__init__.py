@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 import handlers.registration.answers as answers
 import handlers.registration.callbacks as cb
 import handlers.registration.fallbacks as fallbacks
+import handlers.registration.profile as profile
 import handlers.registration.steps as steps
 from handlers.registration.screens import consent_screen, help_text
 from handlers.ui.fields import FIELD_LABELS, field_text
@@ -30,6 +31,7 @@ def register(app: Application) -> None:
                            (answers.keep_field, cb.KEEP), (steps.confirm, cb.CONFIRM)):
         app.add_handler(CallbackQueryHandler(handler, pattern=route.pattern))
     app.add_handler(MessageHandler(private & filters.CONTACT, answers.on_contact))
+    profile.register(app)
 
 
 def register_fallbacks(app: Application) -> None:

@@ -19,6 +19,7 @@ from telegram.ext import Application, CommandHandler, filters
 import handlers.surveys.answering as answering
 import handlers.surveys.defining as defining
 import handlers.surveys.managing as managing
+import handlers.surveys.polls as polls
 import handlers.surveys.results as results
 from handlers import system
 from handlers.ui.answers import add_presses
@@ -34,3 +35,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("newsurvey", defining.new_survey, filters=private))
     app.add_handler(CommandHandler("results", results.results_menu, filters=private))
     add_presses(app, answering, defining, managing, results)
+    polls.register(app)

@@ -87,7 +87,7 @@ POLL_CHART = Route("poll", "chart", ID)
 
 def _before(route: Route, action: str) -> Route:
     """The route of a /results button as earlier versions sent it: `rs:<action>:` and the same values."""
-    return Route("rsvp", action, *route.values)
+    return Route("results", action, *route.values)
 
 
 RESULTS_BEFORE = _before(RESULTS, "sv")
