@@ -1,6 +1,6 @@
-"""The code's shape: imports between the project's modules flow one way (no cycles), and a report of the
-modules and functions long enough to be worth splitting (printed, never failing: `pytest
-tests/test_layout.py -rP`, or `python -m tests.test_layout`)."""
+"""The code's shape: imports between the project's modules flow one way (no cycles; app → handlers → services
+→ models; a feature's handlers never import another feature's; services know nothing of Telegram), and no
+module over 600 lines or function over 40 (`python -m tests.test_layout` prints the longest)."""
 
 from __future__ import annotations
 
@@ -165,6 +165,53 @@ def test_long_modules_and_functions_are_reported(tmp_path):
     assert long_functions(files) == [(41, "farm.plots:Plot.sow")]
     assert long_modules(files, limit=83) == [(84, "farm.plots")]
     assert long_modules(files, limit=84) == []
+
+
+FEATURES = ("registration", "events", "surveys", "groups", "consultations", "outreach", "eventreport")
+
+
+def feature_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "handlers" and parts[1] in FEATURES else None
+
+
+def test_no_module_or_function_is_too_long():
+    files = module_files()
+    assert long_modules(files) == [], size_report()
+    assert long_functions(files) == [], size_report()
+
+
+def test_a_feature_uses_shared_pieces_never_another_features_handlers():
+    crossings = sorted(f"{module} imports {target}" for module, targets in import_graph().items()
+                       for target in targets
+                       if feature_of(module) and feature_of(target) and feature_of(target) != feature_of(module))
+    assert crossings == []
+
+
+def test_imports_go_from_the_app_to_handlers_to_services_to_models():
+    graph = import_graph()
+    wrong = []
+    for module, targets in graph.items():
+        for target in targets:
+            if module.startswith(("bot.services", "bot.models")) and target.startswith("handlers"):
+                wrong.append(f"{module} imports {target}")
+            if module.startswith("bot.models") and target.startswith("bot.services"):
+                wrong.append(f"{module} imports {target}")
+            if module.startswith("handlers") and target in ("bot.app", "bot.cli", "bot.runner"):
+                wrong.append(f"{module} imports {target}")
+    assert sorted(wrong) == []
+
+
+def test_services_and_models_know_nothing_of_telegram():
+    files = module_files()
+    talking = []
+    for name, path in files.items():
+        if name.startswith(("bot.services", "bot.models")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                talking += [f"{name} imports {n}" for n in names if n.split(".")[0] == "telegram"]
+    assert talking == []
 
 
 if __name__ == "__main__":
