@@ -61,7 +61,9 @@ async def test_sigkill_while_100_members_write_loses_no_update_and_a_missed_remi
         await telegram.wait_for(lambda: all(first_screens(telegram, i) for i in MEMBERS), timeout=30)
         shown = [first_screens(telegram, i) for i in MEMBERS]
         twice = sum(n - 1 for n in shown)
-        assert twice <= 32  # at most the updates that were in hand at the kill
+        # At most the updates in hand at the kill (32 at once) and those finished just before it whose marks were
+        # still waiting for their batch (written every 10 ms: at most about as many again).
+        assert twice <= 2 * 32
         print(f"\n{answered_before} answered before the kill; every member answered after the restart; "
               f"{twice} saw the first screen twice")
     finally:
