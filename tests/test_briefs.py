@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.i18n import translator
-from bot.services import briefs
+from bot.services import briefs, drafts
+from tests.conftest import COORDINATOR_ID
 from tests.helpers_members import coordinator_ready, register, seed_members
 from tests.helpers_outbox import latest_delivery, wait_done
 
@@ -29,7 +32,7 @@ async def compose(coordinator, telegram) -> None:
     await coordinator.send("Policy brief: agroecology <and> markets")
     await coordinator.send("សេចក្តីសង្ខេបគោលនយោបាយ៖ កសិអេកូឡូស៊ី និងទីផ្សារ")
     await coordinator.send("What the second Policy Dialogue Workshop asks of policy makers.")
-    await coordinator.press(en("Use the English summary"))
+    await coordinator.press(en("Use it for both languages"))
     await coordinator.press("✅ " + en("Done"))
 
 
@@ -64,6 +67,48 @@ async def test_a_brief_reaches_members_with_the_summary_in_their_language_and_co
     assert en("useful: {useful} · questions: {questions}").format(useful="1", questions="1") in coordinator.last.text
     await coordinator.press("❓ " + "Policy brief: agroecology <and> markets"[:40])
     assert "Does this cover &lt;certification&gt; costs?" in coordinator.last.text
+
+
+@pytest.mark.parametrize("_", [en, km], ids=["en", "km"])
+async def test_the_title_and_summary_are_asked_in_the_coordinators_language_first(bot, telegram, db, _):
+    own, other = (_("English"), _("Khmer")) if _.language == "en" else (_("Khmer"), _("English"))
+    title, summary, other_summary = (("Policy brief", "What the workshop asks.", "អ្វីដែលសិក្ខាសាលាស្នើ។")
+                                     if _.language == "en" else
+                                     ("សេចក្តីសង្ខេបគោលនយោបាយ", "អ្វីដែលសិក្ខាសាលាស្នើ។", "What the workshop asks."))
+    coordinator = telegram.user(COORDINATOR_ID, "Sophal", language_code=_.language)
+    await register(coordinator, _)
+    await coordinator.command("newbrief")
+    await send_document(coordinator, telegram, PDF, "policy-brief.pdf", "application/pdf")
+    assert coordinator.last.text == _("Type the brief's title in {language}.").format(language=own)
+    await coordinator.send(title)
+    assert coordinator.last.text == _("{language}: {sentence}").format(language=own, sentence=f"<b>{title}</b>") + \
+        "\n\n" + _("Type the title in {language}, or press the button to use the same title in both languages.").format(
+            language=other)
+    assert coordinator.last.button_texts() == [_("Use it for both languages"), _("Cancel")]
+    await coordinator.press(_("Use it for both languages"))
+    assert coordinator.last.text == _("Type a short summary in {language} (a few sentences).").format(language=own)
+    await coordinator.send(summary)
+    assert coordinator.last.text.endswith(_("Type the summary in {language}, or press the button to use the same "
+                                            "summary in both languages.").format(language=other))
+    await coordinator.send(other_summary)
+    async with db.session() as session:
+        data = (await drafts.get(session, COORDINATOR_ID, briefs.DRAFT_KIND)).data
+    stored = (data["title_en"], data["title_km"], data[f"summary_{_.language}"], data["summary_" + (
+        "km" if _.language == "en" else "en")])
+    assert stored == (title, title, summary, other_summary)
+
+
+async def test_a_use_the_english_button_sent_before_still_gives_the_title_in_both(bot, telegram, db):
+    coordinator = await coordinator_ready(telegram)
+    await coordinator.command("newbrief")
+    await send_document(coordinator, telegram, PDF, "policy-brief.pdf", "application/pdf")
+    await coordinator.send("Policy brief")
+    await coordinator.press_data("br:same")
+    assert coordinator.last.text == en("Type a short summary in {language} (a few sentences).").format(
+        language=en("English"))
+    async with db.session() as session:
+        data = (await drafts.get(session, COORDINATOR_ID, briefs.DRAFT_KIND)).data
+    assert (data["title_en"], data["title_km"]) == ("Policy brief", "Policy brief")
 
 
 async def test_members_get_recent_briefs_again(bot, telegram, db, clock):

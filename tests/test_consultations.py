@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.i18n import translator
 from bot.models import CheckIn, Consultation, ConsultationInput, ConsultationTheme, Delivery, Member, Rsvp
-from bot.services import consultations
+from bot.services import consultations, drafts
 from handlers.consultations.screens import POLICY_THEMES
 from tests.conftest import COORDINATOR_ID
 from tests.helpers_groups import (
@@ -281,13 +281,48 @@ async def test_members_cannot_run_coordinator_actions_or_reach_other_consultatio
     assert (await inputs(db))[0].theme_id == first_themes["Seeds"]
 
 
+@pytest.mark.parametrize("_", [en, km], ids=["en", "km"])
+async def test_the_question_is_asked_in_the_coordinators_language_first_and_can_serve_both(bot, telegram, db, _):
+    own, other = (_("English"), _("Khmer")) if _.language == "en" else (_("Khmer"), _("English"))
+    question = QUESTION_EN if _.language == "en" else QUESTION_KM
+    coordinator = await coordinator_in(telegram, _)
+    await coordinator.command("consult")
+    await coordinator.press("➕ " + _("New consultation"))
+    assert coordinator.last.text == _("What question do you want to ask, in {language}? For example: “What support do "
+                                      "farmers need most for agroecology?” (Up to {limit} characters.)").format(
+        language=own, limit=_.number(consultations.QUESTION_MAX))
+    assert coordinator.last.button_texts() == [_("Cancel")]
+    await coordinator.send(question)
+    assert coordinator.last.text == _("{language}: {sentence}").format(language=own, sentence=f"<b>{question}</b>") + \
+        "\n\n" + _("Type the question in {language}, or press the button to use the same question in both "
+                    "languages.").format(language=other)
+    assert coordinator.last.button_texts() == [_("Use it for both languages"), _("Cancel")]
+    await coordinator.press(_("Use it for both languages"))
+    assert _("Capacity building") in coordinator.last.text
+    async with db.session() as session:
+        draft = await drafts.get(session, COORDINATOR_ID, "consult_new")
+    assert (draft.step, draft.data["question_en"], draft.data["question_km"]) == ("themes", question, question)
+
+
+async def test_a_skip_english_button_sent_before_still_lets_the_question_be_typed_in_khmer(bot, telegram, db):
+    coordinator = await coordinator_in(telegram, en)
+    await coordinator.command("consult")
+    await coordinator.press("➕ " + en("New consultation"))
+    await coordinator.press_data("csa:f:skip:question_en")
+    assert coordinator.last.button_texts() == [en("Cancel")]
+    await coordinator.send(QUESTION_KM)
+    async with db.session() as session:
+        draft = await drafts.get(session, COORDINATOR_ID, "consult_new")
+    assert (draft.step, draft.data["question_en"], draft.data["question_km"]) == ("themes", "", QUESTION_KM)
+
+
 async def test_khmer_coordinator_opens_one_with_typed_themes_and_asks_every_member_once(bot, telegram, db, clock):
     coordinator = await coordinator_in(telegram, km)
     others = [await add_member(db, telegram, clock, 1500 + n, language="km" if n % 2 else "en") for n in range(3)]
     await coordinator.command("consult")
     await coordinator.press("➕ " + km("New consultation"))
-    await coordinator.press(km("Skip English: I will write it in Khmer"))
     await coordinator.send(QUESTION_KM)
+    await coordinator.press(km("Use it for both languages"))
     await coordinator.send("Seeds / គ្រាប់ពូជ\nStudies/research\nទឹក\n" + "x" * 61)
     assert coordinator.last.text == km("That is too long. Please keep it under {limit} characters.").format(
         limit=km.number(60))

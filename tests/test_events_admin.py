@@ -253,6 +253,40 @@ async def test_coordinator_creates_an_event_in_english_and_every_wrong_answer_is
     assert delivery.total == 4  # the three members and the coordinator, everyone
 
 
+@pytest.mark.parametrize("_", [en, km], ids=["en", "km"])
+async def test_the_title_is_asked_in_the_coordinators_language_then_in_the_other_with_one_for_both(
+        bot, telegram, db, _):
+    own, other = (_("English"), _("Khmer")) if _.language == "en" else (_("Khmer"), _("English"))
+    title = TITLE_EN if _.language == "en" else TITLE_KM
+    coordinator = await coordinator_in(telegram, _)
+    await coordinator.command("newevent")
+    assert coordinator.last.text == _("What is the event's title in {language}? (Up to {limit} characters.)").format(
+        language=own, limit=_.number(events.TITLE_MAX))
+    await coordinator.send(title)
+    assert coordinator.last.text == _("{language}: {sentence}").format(language=own, sentence=f"<b>{title}</b>") + \
+        "\n\n" + _("Type the title in {language}, or press the button to use the same title in both languages.").format(
+            language=other)
+    assert coordinator.last.button_texts() == [_("Use it for both languages")]
+    await coordinator.press(_("Use it for both languages"))
+    assert coordinator.last.text.startswith(_("Type a description in {language}: what the event is about and who "
+                                              "should come (up to {limit} characters).").format(
+        language=own, limit=_.number(events.DESCRIPTION_MAX)))
+    assert coordinator.last.button_texts() == [_("No description")]
+    draft = await draft_of(db, COORDINATOR_ID)
+    assert (draft.step, draft.data["title_en"], draft.data["title_km"]) == (f"description_{_.language}", title, title)
+
+
+async def test_same_and_skip_buttons_sent_before_they_named_their_question_still_answer_it(bot, telegram, db):
+    coordinator = await coordinator_in(telegram, km)
+    await coordinator.command("newevent")
+    await coordinator.send(TITLE_KM)
+    await coordinator.press_data("evn:both")
+    await coordinator.press_data("evn:skip:desc")
+    draft = await draft_of(db, COORDINATOR_ID)
+    assert (draft.step, draft.data["title_en"], draft.data["description_km"], draft.data["description_en"]) == (
+        "start", TITLE_KM, "", "")
+
+
 async def test_a_long_title_is_refused_and_the_question_stays(bot, telegram, db):
     coordinator = await coordinator_in(telegram, km)
     await coordinator.command("newevent")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import pytest
 from sqlalchemy import select
 
 from bot.i18n import translator
@@ -48,7 +49,7 @@ async def test_coordinator_creates_a_group_in_both_languages_and_members_read_it
     await coordinator.command("newgroup")
     assert coordinator.last.text == en("What is the working group's name in English? (Up to {limit} characters.)").format(limit="100")
     await coordinator.send(NAME_EN)
-    assert en("Use the English for both") in coordinator.last.button_texts()
+    assert en("Use it for both languages") in coordinator.last.button_texts()
     await coordinator.send(NAME_KM)
     await coordinator.send(ABOUT_EN)
     await coordinator.send(ABOUT_KM)
@@ -70,19 +71,59 @@ async def test_coordinator_creates_a_group_in_both_languages_and_members_read_it
 async def test_a_name_given_only_in_khmer_serves_both_languages_and_an_empty_one_is_refused(bot, telegram, db, clock):
     coordinator = await coordinator_in(telegram, km)
     await coordinator.command("newgroup")
-    await coordinator.press(km("Skip English: I will write it in Khmer"))
-    assert km("Use the English for both") not in coordinator.last.button_texts()
+    assert km("Use it for both languages") not in coordinator.last.button_texts()
     await coordinator.send("   ")
     assert coordinator.last.text == km("That was empty. Please type some text.")
     await coordinator.send("ក" * 101)
     assert coordinator.last.text == km("That is too long. Please keep it under {limit} characters.").format(
         limit=km.number(100))
     await coordinator.send(NAME_KM)
-    await coordinator.press(km("Skip"))
-    await coordinator.press(km("Skip"))
+    await coordinator.press(km("Use it for both languages"))
+    await coordinator.press(km("No description"))
     async with db.session() as session:
         [group] = (await session.scalars(select(WorkingGroup))).all()
     assert (group.name_en, group.name_km, group.description_en, group.description_km) == (NAME_KM, NAME_KM, "", "")
+
+
+@pytest.mark.parametrize("_", [en, km], ids=["en", "km"])
+async def test_a_group_is_named_in_the_coordinators_language_first_and_the_other_offers_one_for_both(
+        bot, telegram, db, _):
+    own, other = (_("English"), _("Khmer")) if _.language == "en" else (_("Khmer"), _("English"))
+    name = NAME_EN if _.language == "en" else NAME_KM
+    coordinator = await coordinator_in(telegram, _)
+    await coordinator.command("newgroup")
+    assert coordinator.last.text == _(
+        "What is the working group's name in {language}? (Up to {limit} characters.)").format(
+        language=own, limit=_.number(groups.NAME_MAX))
+    assert coordinator.last.button_texts() == [_("Cancel")]
+    await coordinator.send(name)
+    assert coordinator.last.text == _("{language}: {sentence}").format(language=own, sentence=f"<b>{name}</b>") + \
+        "\n\n" + _("Type the name in {language}, or press the button to use the same name in both languages.").format(
+            language=other)
+    assert coordinator.last.button_texts() == [_("Use it for both languages"), _("Cancel")]
+    await coordinator.press(_("Use it for both languages"))
+    assert coordinator.last.text == _("Describe the working group in {language}: what it does and who should join. "
+                                      "(Up to {limit} characters.)").format(
+        language=own, limit=_.number(groups.DESCRIPTION_MAX))
+    assert coordinator.last.button_texts() == [_("No description"), _("Cancel")]
+    await coordinator.press(_("No description"))
+    assert _("The working group was created.") in coordinator.texts()
+    async with db.session() as session:
+        [group] = (await session.scalars(select(WorkingGroup))).all()
+    assert (group.name_en, group.name_km, group.description_en, group.description_km) == (name, name, "", "")
+
+
+async def test_buttons_sent_by_the_english_first_form_still_skip_the_english_or_use_it_for_both(bot, telegram, db):
+    coordinator = await coordinator_in(telegram, en)
+    await coordinator.command("newgroup")
+    await coordinator.press_data("grpa:f:n:skip:name_en")  # "Skip English: I will write it in Khmer"
+    await coordinator.send(NAME_KM)
+    await coordinator.send(ABOUT_EN)
+    await coordinator.press_data("grpa:f:n:same:desc_km")
+    async with db.session() as session:
+        [group] = (await session.scalars(select(WorkingGroup))).all()
+    assert (group.name_en, group.name_km, group.description_en, group.description_km) == (
+        NAME_KM, NAME_KM, ABOUT_EN, ABOUT_EN)
 
 
 async def test_coordinator_renames_closes_and_reopens_a_group(bot, telegram, db, clock):
@@ -93,7 +134,7 @@ async def test_coordinator_renames_closes_and_reopens_a_group(bot, telegram, db,
     await coordinator.press(f"{NAME_EN} ({en.number(0)})")
     await coordinator.press("✏️ " + en("Name"))
     await coordinator.send("Policy & Advocacy <WG>")
-    await coordinator.press(en("Use the English for both"))
+    await coordinator.press(en("Use it for both languages"))
     assert en("Saved.") in coordinator.texts()
     assert "<b>Policy &amp; Advocacy &lt;WG&gt;</b>" in coordinator.last.text
     await coordinator.press("🔒 " + en("Close the group"))

@@ -10,8 +10,10 @@ NEW, INPUT = "consult_new", "consult_input"
 
 @dataclass
 class ConsultationForm:
-    """A consultation being opened: the question in both languages, the themes, the event and the closing time."""
+    """A consultation being opened: the question in both languages (asked first in `first`, the coordinator's),
+    the themes, the event and the closing time."""
 
+    first: str = "en"
     question_en: str = ""
     question_km: str = ""
     themes: list = field(default_factory=list)  # [English, Khmer] pairs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +21,7 @@ from handlers.consultations.loading import admin_view, zone_of
 from handlers.consultations.screens import QUESTION_PAIR, form_screen, policy_themes
 from handlers.ui import drafts
 from handlers.ui.answers import cancel_button, go_on, on_press, take_answer
-from handlers.ui.bilingual import invalid_text, pair_clean, pair_next, pair_pressed
+from handlers.ui.bilingual import invalid_text, pair_clean, pair_next, pair_pressed, pair_start
 from handlers.ui.common import coordinator_only, load_member, reply, tr
 from handlers.ui.people import typing_coordinator_only
 
@@ -28,17 +30,19 @@ from handlers.ui.people import typing_coordinator_only
 @typing_coordinator_only
 async def new_consultation(update: Update, context: AppContext, member: Member, _: Translator) -> None:
     """Starts opening a consultation: the question in both languages, the themes, the event and a closing time."""
+    answers, step = ConsultationForm(first=member.language), pair_start(QUESTION_PAIR, member.language)
     async with context.unit_of_work() as session:
-        await draft_store.begin(session, member.telegram_id, NEW, step="question_en", now=context.now())
+        await draft_store.begin(session, member.telegram_id, NEW, step=step, data=asdict(answers), now=context.now())
     if update.callback_query:
         await update.callback_query.answer()
     await reply(update, "<b>" + _("New consultation") + "</b>")
-    await reply(update, *form_screen("question_en", ConsultationForm(), [], _))
+    await reply(update, *form_screen(step, answers, [], _))
 
 
-def _next_step(step: str) -> str | None:
+def _next_step(answers: ConsultationForm, step: str) -> str | None:
+    """The question in both languages (the coordinator's first), then the themes, the event and the closing."""
     if step.startswith("question_"):
-        return pair_next(step) or "themes"
+        return pair_next((QUESTION_PAIR,), step, answers) or "themes"
     return {"themes": "event", "event": "closes"}.get(step)
 
 
@@ -48,7 +52,9 @@ async def _form_step(update: Update, context: AppContext, step: str, value) -> N
     opened = None
     recent: list[Event] = []
     async with context.unit_of_work() as session:
-        taken = await take_answer(session, me, NEW, ConsultationForm, step, value, _next_step, now)
+        answers = draft_store.read(await draft_store.get(session, me, NEW), ConsultationForm)
+        taken = await take_answer(session, me, NEW, ConsultationForm, step, value,
+                                  functools.partial(_next_step, answers), now)
         if taken is not None and taken.step == "event":
             recent = await groups.recent_events(session)
         if taken is not None and taken.step is None:

@@ -38,9 +38,9 @@ POLICY_THEMES = (
 )
 QUESTION_PAIR = Pair(
     "question", consultations.QUESTION_MAX, True, True,
-    N_("What question do you want to ask, in English? For example: “What support do farmers need most for "
+    N_("What question do you want to ask, in {language}? For example: “What support do farmers need most for "
        "agroecology?” (Up to {limit} characters.)"),
-    N_("Now the question in Khmer. (Up to {limit} characters.)"),
+    N_("Type the question in {language}, or press the button to use the same question in both languages."),
 )
 
 

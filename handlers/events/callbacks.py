@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.vocab import RSVP_CODES
 from handlers.ui import audience_picker
+from handlers.ui.bilingual import pair_buttons
 from handlers.ui.callbacks import CODE, ID, Route
 
 # ---------------------------------------------------------------- members: invitations and their lists
@@ -22,8 +23,9 @@ OPEN_INVITATION = Route("event-list", "open", ID)  # from a member's /events
 NEW = Route("event-new", "", r".+")  # any button of the conversation (the coordinator is checked first)
 RESUME = Route("event-new", "resume")
 RESTART = Route("event-new", "restart")
-BOTH = Route("event-new", "both")  # the first language's text for both
-SKIP = Route("event-new", "skip", CODE)
+TEXT = pair_buttons("event-new", "text", cancellable=False)  # a title or description: skipped, or one for both
+BOTH = Route("event-new", "both")  # the first language's text for both, on screens sent before TEXT
+SKIP = Route("event-new", "skip", CODE)  # "desc" on screens sent before TEXT
 TIME = Route("event-new", "time", "(ok|fix)")
 # "keep" is the Done of screens sent before reminder times could be chosen.
 REMINDERS = Route("event-new", "rem", "(keep|none|done)")

@@ -145,8 +145,8 @@ async def wizard_input(update: Update, context: AppContext, _: Translator, draft
         if draft is None or draft.step != step:
             return
         form = drafts.read(draft, EventForm)
+        answered = replace(form, **values)
         # A typed reminder is added to the list on the screen, which is asked again.
-        store(draft, form, replace(form, **values), step=step if step == "reminders" else next_step(step, form),
-              now=now)
+        store(draft, form, answered, step=step if step == "reminders" else next_step(step, answered), now=now)
         await arrive(session, draft, update.effective_user.id, now)
     await ask(update, context, draft, _)

@@ -20,13 +20,21 @@ from bot.services.audience import Audience
 from bot.text import esc
 from bot.vocab import RSVP_ANSWERS
 from handlers.ui import audience_picker
+from handlers.ui.bilingual import (
+    LANGUAGE_WORDS,
+    description_pair,
+    other,
+    pair_for,
+    pair_next,
+    pair_question,
+    title_pair,
+)
 from handlers.ui.common import button, keyboard, pairs
 import handlers.events.callbacks as on
 from handlers.events.forms import EditForm, EventForm
 
 KIND = "event"  # the /newevent conversation
 EDIT_KIND = "event_edit"  # a change to a published event
-LANGUAGE_LABELS = {"km": N_("Khmer"), "en": N_("English")}
 LIST_TITLE_MAX = 60
 
 # ---------------------------------------------------------------- the /newevent conversation
@@ -40,6 +48,13 @@ BUTTON_STEPS = ("time_ok", "audience", "preview")
 KEEPABLE = ("title", "description", "start", "venue", "location", "capacity", "deadline", "agenda")
 # Reminder times offered as buttons, in minutes before the start (others are typed).
 REMINDER_PRESETS = (10080, 1440, 180, 120, 60, 30)
+# The texts asked in the coordinator's language, then the other.
+TEXTS = (
+    title_pair("title", events.TITLE_MAX, N_(
+        "What is the event's title in {language}? (Up to {limit} characters.)")),
+    description_pair("description", events.DESCRIPTION_MAX, N_(
+        "Type a description in {language}: what the event is about and who should come (up to {limit} characters).")),
+)
 
 GROUPS = {
     "title": N_("Title"),
@@ -73,10 +88,6 @@ LIMITS = {"title": events.TITLE_MAX, "description": events.DESCRIPTION_MAX, "ven
           "agenda": events.AGENDA_MAX, "reminders": events.REMINDERS_MAX}
 
 
-def other(language: str) -> str:
-    return "en" if language == "km" else "km"
-
-
 def split(step: str) -> tuple[str, str | None]:
     """'title_km' -> ('title', 'km'); 'venue' -> ('venue', None)."""
     base, _sep, language = step.partition("_")
@@ -99,7 +110,14 @@ def group_steps(group: str, first: str) -> list[str]:
 
 
 def next_step(step: str, form: EventForm) -> str:
-    """The question after `step`; back to the preview once a part corrected from it is done."""
+    """The question after `step` (its answer in `form`): a text's other language unless the text was skipped;
+    back to the preview once a part corrected from it is done."""
+    pair = pair_for(TEXTS, step)
+    if pair is not None:
+        following = pair_next((pair,), step, form)
+        if following is not None:
+            return following
+        step = pair.step(other(form.first))
     if form.editing and step == group_steps(form.editing, form.first)[-1]:
         return "preview"
     order = wizard_order(form.first)
@@ -111,7 +129,7 @@ def zone_name(tz: ZoneInfo, _: Translator) -> str:
 
 
 def language_label(language: str, _: Translator) -> str:
-    return _(LANGUAGE_LABELS[language])
+    return _(LANGUAGE_WORDS[language])
 
 
 def before_text(minutes: int, _: Translator) -> str:
@@ -178,37 +196,14 @@ def end_prompt(_: Translator) -> str:
 def step_screen(step: str, form: EventForm, _: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
     """The question for one step of /newevent (the reminders, the audience and the preview have their own
     screens)."""
-    base, language = split(step)
-    if base in ("title", "description"):
-        text, rows = _text_question(base, language, form, _)
+    pair = pair_for(TEXTS, step)
+    if pair is not None:
+        text, rows = pair_question(pair, step, form, _, on.TEXT)
     else:
         text, rows = _question(step, form, _)
-    if form.editing and base in KEEPABLE:
+    if form.editing and split(step)[0] in KEEPABLE:
         rows.append([button(_("Keep as it is"), on.KEEP.data())])
     return text, keyboard(rows) if rows else None
-
-
-def _text_question(base: str, language: str, form: EventForm, _: Translator) -> tuple[str, list[list]]:
-    """The title or description in one language: the first one asked plainly, the second with a button to
-    reuse the first."""
-    first = form.first
-    values = dict(language=language_label(language or first, _), other=language_label(first, _))
-    if base == "title" and language == first:
-        return _("What is the event's title in {language}? (Up to {limit} characters.)").format(
-            limit=_.number(events.TITLE_MAX), **values), []
-    if base == "title":
-        text = "\n\n".join([
-            _("Title in {other}: {title}").format(title=esc(form.text("title", first)), **values),
-            _("Type the title in {language}, or press the button to use the same title in both languages.").format(
-                **values)])
-        return text, [[button(_("Use it for both languages"), on.BOTH.data())]]
-    if language == first:
-        text = _("Type a description in {language}: what the event is about and who should come "
-                 "(up to {limit} characters).").format(limit=_.number(events.DESCRIPTION_MAX), **values)
-        return text, [[button(_("No description"), on.SKIP.data("desc"))]]
-    text = _("Type the description in {language}, or press the button to use the same description "
-             "in both languages.").format(**values)
-    return text, [[button(_("Use it for both languages"), on.BOTH.data())]]
 
 
 def _question(step: str, form: EventForm, _: Translator) -> tuple[str, list[list]]:

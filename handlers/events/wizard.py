@@ -14,6 +14,7 @@ from bot.services import drafts, events
 from bot.services.audience import Audience
 from handlers.ui import audience_picker
 from handlers.ui.answers import on_press
+from handlers.ui.bilingual import pair_press, pressed_choice
 from handlers.ui.common import answer_stale, coordinator_only, load_member
 import handlers.events.callbacks as on
 from handlers.events.forms import EventForm, store
@@ -24,8 +25,8 @@ from handlers.events.screens import (
     KEEPABLE,
     KIND,
     REMINDER_PRESETS,
+    TEXTS,
     next_step,
-    other,
     reminders_screen,
     split,
 )
@@ -41,9 +42,9 @@ def _unchanged(step: str, form: EventForm) -> EventForm:
 
 
 async def advance(update: Update, context: AppContext, _: Translator, applies: Applies,
-                  answer: Answer = _unchanged, *, skip: int = 1, to: str | None = None, note: str = "") -> None:
+                  answer: Answer = _unchanged, *, to: str | None = None, note: str = "") -> None:
     """Answers the draft's question with a button: stores the answers, closes the pressed question and asks the
-    next one (`skip` questions on, or question `to`); `note` is said first if an answer changed."""
+    next one (or question `to`); `note` is said first if an answer changed."""
     now, uid = context.now(), update.effective_user.id
     changed = False
     async with context.unit_of_work() as session:
@@ -51,12 +52,9 @@ async def advance(update: Update, context: AppContext, _: Translator, applies: A
         form = drafts.read(draft, EventForm)
         ok = draft is not None and draft.step is not None and applies(draft.step, form)
         if ok:
-            step = to or draft.step
-            for _i in range(0 if to else skip):
-                step = next_step(step, form)
             after = answer(draft.step, form)
             changed = after != form
-            store(draft, form, after, step=step, now=now)
+            store(draft, form, after, step=to or next_step(draft.step, after), now=now)
             await arrive(session, draft, uid, now)
     await go_on(update, context, draft if ok else None, _, note if changed else "")
 
@@ -65,19 +63,19 @@ def _on(*steps: str) -> Applies:
     return lambda step, form: step in steps
 
 
-def _second_language(step: str, form: EventForm) -> bool:
-    base, language = split(step)
-    return base in ("title", "description") and language == other(form.first)
-
-
 def _keepable(step: str, form: EventForm) -> bool:
     return bool(form.editing) and split(step)[0] in KEEPABLE
 
 
-def _copy_first(step: str, form: EventForm) -> EventForm:
-    """The text of the first language as the answer in the other one."""
-    base, _language = split(step)
-    return replace(form, **{step: form.text(base, form.first)})
+def _text_press(action: str, named: str | None, base: str = "") -> tuple[Applies, Answer]:
+    """A title's or description's skip / same-for-both button (see `pair_press`); `base`: only for that text."""
+
+    def answer(step: str, form: EventForm) -> EventForm | None:
+        if base and split(step)[0] != base:
+            return None
+        return pair_press(TEXTS, step, form, action, named)
+
+    return (lambda step, form: answer(step, form) is not None), answer
 
 
 def _without_late_deadline(step: str, form: EventForm) -> EventForm:
@@ -85,15 +83,7 @@ def _without_late_deadline(step: str, form: EventForm) -> EventForm:
     return replace(form, rsvp_deadline=None) if events.drop_deadline_if_late(asdict(form)) else form
 
 
-def _skipped_on(what: str) -> Applies:
-    """A skip button answers its own question (no description: the first language's one)."""
-    if what == "desc":
-        return lambda step, form: step == f"description_{form.first}"
-    return _on(what)
-
-
 SKIPS: dict[str, Answer] = {
-    "desc": lambda step, form: replace(form, description_en="", description_km=""),
     "location": lambda step, form: replace(form, latitude=None, longitude=None),
     "capacity": lambda step, form: replace(form, capacity=None),
     "deadline": lambda step, form: replace(form, rsvp_deadline=None),
@@ -123,23 +113,26 @@ async def restart(update: Update, context: AppContext, _: Translator) -> None:
     await begin(update, context, member, _)
 
 
-@on_press(on.BOTH)
+@on_press(on.TEXT.choose, on.BOTH)
 @coordinator_only
-async def both(update: Update, context: AppContext, _: Translator) -> None:
-    """Uses the title or description in the first language for the other one too."""
-    await advance(update, context, _, _second_language, _copy_first)
+async def same_or_skip(update: Update, context: AppContext, _: Translator) -> None:
+    """Uses the title or description in the first language for the other one too, or skips the description
+    (then there is none in either language)."""
+    await advance(update, context, _, *_text_press(*pressed_choice(context.match)))
 
 
 @on_press(on.SKIP)
 @coordinator_only
 async def skip(update: Update, context: AppContext, _: Translator) -> None:
-    """No description, map location, seat limit, deadline or agenda."""
+    """No description (a button sent before descriptions were skipped like every text), map location, seat limit,
+    deadline or agenda."""
     what = context.match.group(1)
-    if what not in SKIPS:
+    if what == "desc":
+        await advance(update, context, _, *_text_press("skip", None, "description"))
+    elif what in SKIPS:
+        await advance(update, context, _, _on(what), SKIPS[what])
+    else:
         await answer_stale(update, _)
-        return
-    # No description in the first language means none in the other either.
-    await advance(update, context, _, _skipped_on(what), SKIPS[what], skip=2 if what == "desc" else 1)
 
 
 @on_press(on.TIME)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from handlers.groups.forms import EDIT, NEW, GroupEditForm, GroupForm
 from handlers.groups.screens import GROUP_PAIRS, coordinator_screen, form_screen
 from handlers.ui import drafts
 from handlers.ui.answers import cancel_button, chose, coordinator_view, go_on, on_press, open_or_close, take_answer
-from handlers.ui.bilingual import invalid_text, pair_clean, pair_for, pair_next, pair_pressed
+from handlers.ui.bilingual import invalid_text, pair_clean, pair_for, pair_next, pair_pressed, pair_start
 from handlers.ui.common import answer_stale, coordinator_only, load_member, reply, tr
 from handlers.ui.people import typing_coordinator_only
 
@@ -29,13 +29,14 @@ from handlers.ui.people import typing_coordinator_only
 @on_press(to.NEW)
 @typing_coordinator_only
 async def new_group(update: Update, context: AppContext, member: Member, _: Translator) -> None:
-    """Starts creating a working group: its name and description in English and Khmer."""
+    """Starts creating a working group: its name and description, in the coordinator's language then the other."""
+    answers, step = GroupForm(first=member.language), pair_start(GROUP_PAIRS[0], member.language)
     async with context.unit_of_work() as session:
-        draft = await draft_store.begin(session, member.telegram_id, NEW, step="name_en", now=context.now())
+        await draft_store.begin(session, member.telegram_id, NEW, step=step, data=asdict(answers), now=context.now())
     if update.callback_query:
         await update.callback_query.answer()
     await reply(update, "<b>" + _("New working group") + "</b>")
-    await reply(update, *form_screen(NEW, draft.step, GroupForm(), _))
+    await reply(update, *form_screen(NEW, step, answers, _))
 
 
 async def start_group_form(update: Update, context: AppContext, member: Member, _: Translator, kind: str,
@@ -57,9 +58,10 @@ async def start_group_form(update: Update, context: AppContext, member: Member, 
 @on_press(to.EDIT)
 @typing_coordinator_only
 async def edit_group(update: Update, context: AppContext, member: Member, _: Translator) -> None:
-    """Asks for a group's new name or description, in English then Khmer."""
+    """Asks for a group's new name or description, in the coordinator's language then the other."""
     naming, group_id = chose(context.match, "ename")
-    answers, step = GroupEditForm(group_id=group_id), "name_en" if naming else "desc_en"
+    answers = GroupEditForm(group_id=group_id, first=member.language)
+    step = pair_start(GROUP_PAIRS[0 if naming else 1], member.language)
     if await start_group_form(update, context, member, _, EDIT, step, answers):
         await reply(update, *form_screen(EDIT, step, answers, _))
 
@@ -67,12 +69,9 @@ async def edit_group(update: Update, context: AppContext, member: Member, _: Tra
 FORMS = {NEW: GroupForm, EDIT: GroupEditForm}
 
 
-def _following(kind: str, step: str) -> str | None:
+def _following(kind: str, answers: GroupForm, step: str) -> str | None:
     """A new group's description is asked after its name; an edit asks for one of them."""
-    following = pair_next(step)
-    if following is None and kind == NEW and step == "name_km":
-        return "desc_en"
-    return following
+    return pair_next(GROUP_PAIRS if kind == NEW else (pair_for(GROUP_PAIRS, step),), step, answers)
 
 
 async def _form_step(update: Update, context: AppContext, step: str, value: str, *, kind: str) -> None:
@@ -80,7 +79,9 @@ async def _form_step(update: Update, context: AppContext, step: str, value: str,
     me, now = update.effective_user.id, context.now()
     finished = None
     async with context.unit_of_work() as session:
-        taken = await take_answer(session, me, kind, FORMS[kind], step, value, functools.partial(_following, kind), now)
+        answers = replace(draft_store.read(await draft_store.get(session, me, kind), FORMS[kind]), **{step: value})
+        taken = await take_answer(session, me, kind, FORMS[kind], step, value,
+                                  functools.partial(_following, kind, answers), now)
         if taken is not None and taken.step is None:
             await draft_store.discard(session, me, kind)
             finished = await _finish_form(session, kind, taken.answers, step, me, now)

@@ -10,8 +10,9 @@ NEW, EDIT, PAPER, MESSAGE, REASON = "group_new", "group_edit", "group_paper", "g
 
 @dataclass
 class GroupForm:
-    """A new group's name and description in both languages."""
+    """A new group's name and description in both languages, asked first in `first` (the coordinator's)."""
 
+    first: str = "en"
     name_en: str = ""
     name_km: str = ""
     desc_en: str = ""

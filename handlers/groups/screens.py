@@ -13,7 +13,7 @@ from bot.text import esc
 from bot.vocab import GENDERS, LANGUAGE_NAMES, STAKEHOLDERS
 import handlers.groups.callbacks as to
 from handlers.groups.forms import NEW, GroupForm
-from handlers.ui.bilingual import Pair, in_every_language, pair_for, pair_screen
+from handlers.ui.bilingual import description_pair, in_every_language, pair_for, pair_screen, title_pair
 from handlers.ui.common import button, keyboard, pairs
 from handlers.ui.people import duration, event_label, member_summary, profile_parts, shorten
 
@@ -21,12 +21,11 @@ MESSAGE_MAX = 3500
 
 
 GROUP_PAIRS = (
-    Pair("name", groups.NAME_MAX, False, True,
-         N_("What is the working group's name in English? (Up to {limit} characters.)"),
-         N_("What is its name in Khmer? (Up to {limit} characters.)")),
-    Pair("desc", groups.DESCRIPTION_MAX, True, False,
-         N_("Describe the working group in English: what it does and who should join. (Up to {limit} characters.)"),
-         N_("Now the description in Khmer. (Up to {limit} characters.)")),
+    title_pair("name", groups.NAME_MAX, N_(
+        "What is the working group's name in {language}? (Up to {limit} characters.)"), N_(
+        "Type the name in {language}, or press the button to use the same name in both languages.")),
+    description_pair("desc", groups.DESCRIPTION_MAX, N_(
+        "Describe the working group in {language}: what it does and who should join. (Up to {limit} characters.)")),
 )
 STATUS_LINES = {
     INTERESTED: N_("You have expressed interest. A coordinator will look at your request."),

@@ -1,10 +1,12 @@
-"""The answers outreach's conversations keep in their drafts (a brief's own form is `bot.services.briefs.BriefForm`)."""
+"""The answers outreach's conversations keep in their drafts (a brief's own form is `bot.services.briefs.BriefForm`,
+which the composer keeps with the language it asks first)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from bot.i18n import LANGUAGES
+from bot.services.briefs import BriefForm
 
 
 @dataclass
@@ -29,3 +31,10 @@ class QuestionForm:
     """A member typing a question about a brief."""
 
     brief_id: int = 0
+
+
+@dataclass
+class BriefAnswers(BriefForm):
+    """A brief being composed, its title and summary asked first in `first` (the coordinator's language)."""
+
+    first: str = "en"

@@ -8,16 +8,15 @@ from telegram import InlineKeyboardMarkup
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from bot.models import Delivery
 from bot.models.briefs import Brief
-from bot.services import outbox
+from bot.services import briefs, outbox
 from bot.services.briefs import BriefForm, Question, form_of
 from bot.services.outbox import Progress
 from bot.text import esc
 import handlers.outreach.callbacks as cb
-from handlers.outreach.forms import BroadcastForm
+from handlers.outreach.forms import BriefAnswers, BroadcastForm
+from handlers.ui.bilingual import LANGUAGE_WORDS, Pair, pair_for, pair_screen, title_pair
 from handlers.ui.common import button, keyboard
 
-# Language names as words inside a sentence (the buttons use each language's own name).
-LANGUAGE_WORDS = {"en": N_("English"), "km": N_("Khmer")}
 QUESTIONS_SHOWN = 30
 
 # ---------------------------------------------------------------- broadcasts
@@ -97,20 +96,21 @@ def broadcasts_screen(recent: list[tuple[Delivery, Progress]], _: Translator, tz
 # ---------------------------------------------------------------- briefs
 
 
-def brief_prompt(step: str, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
-    """The composer's question at one step, with Cancel (and, in Khmer, the English one for both)."""
-    cancel = [button(_("Cancel"), cb.BRIEF_DISCARD.data())]
-    prompts = {
-        "file": (_("Send the finished brief as a PDF or DOCX document."), [cancel]),
-        "title_en": (_("Type the brief's title in English."), [cancel]),
-        "title_km": (_("Type the brief's title in Khmer."),
-                     [[button(_("Use the English title"), cb.BRIEF_SAME.data())], cancel]),
-        "summary_en": (_("Type a short summary in English (a few sentences)."), [cancel]),
-        "summary_km": (_("Type the summary in Khmer."),
-                       [[button(_("Use the English summary"), cb.BRIEF_SAME.data())], cancel]),
-    }
-    text, rows = prompts[step]
-    return text, keyboard(rows)
+BRIEF_PAIRS = (
+    title_pair("title", briefs.TITLE_MAX, N_("Type the brief's title in {language}.")),
+    Pair("summary", briefs.SUMMARY_MAX, True, True, N_("Type a short summary in {language} (a few sentences)."),
+         N_("Type the summary in {language}, or press the button to use the same summary in both languages.")),
+)
+
+
+def brief_prompt(step: str, answers: BriefAnswers, _: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """The composer's question at one step, with Cancel (and, in the second language, the first's text for
+    both)."""
+    pair = pair_for(BRIEF_PAIRS, step)
+    if pair is not None:
+        return pair_screen(pair, step, answers, _, cb.BRIEF_TEXT)
+    return _("Send the finished brief as a PDF or DOCX document."), keyboard(
+        [[button(_("Cancel"), cb.BRIEF_DISCARD.data())]])
 
 
 BRIEF_REFUSALS = {
