@@ -38,7 +38,7 @@ TOKEN = "123456:BENCH-TOKEN"
 
 def start_server(recipients: int, rate: float | None) -> tuple[subprocess.Popen, str]:
     """Starts the fake Bot API server; returns the process and its base URL."""
-    command = [sys.executable, "-m", "tests.fakebot", "--port", "0", "--token", TOKEN, "--history", "1",
+    command = [sys.executable, "-m", "bot.fakeapi", "--port", "0", "--token", TOKEN, "--history", "1",
                "--known-chats", f"{FIRST_CHAT}-{FIRST_CHAT + recipients - 1}"]
     if rate:
         command += ["--global-rate", str(rate)]

@@ -58,6 +58,11 @@ from bench._common import (  # noqa: E402
     run_scenario,
     shows_button,
 )
+from handlers.registration.callbacks import CONSENT, EDIT, LANGUAGE  # noqa: E402
+
+ENGLISH = LANGUAGE.data("en")
+AGREE = CONSENT.data("yes")
+EDIT_BUTTONS = EDIT.data("name").removesuffix("name")  # the profile screen's buttons that correct a field
 
 TARGET_RATIO = 0.5  # of the echo bot at its best
 FIRST_USER_ID = 730_001  # the RSVP and survey flows use their own benchmark's members
@@ -100,7 +105,7 @@ def members_playing(first_id: int, members: int,
 
 def first_start(number: int) -> list[Exchange]:
     """A newcomer's /start, answered with the language screen."""
-    return [command("start", shows_button("lang:en"))]
+    return [command("start", shows_button(ENGLISH))]
 
 
 async def plan_start(url: str, members: int, pace: Pace) -> Plan:
@@ -112,7 +117,7 @@ async def plan_english(url: str, members: int, pace: Pace) -> Plan:
     """(b) One registration step: "English" pressed on the first screen, answered with the consent screen;
     each member's /start before it is not measured."""
     def english(number: int) -> list[Exchange]:
-        return [press("lang:en", shows_button("reg:consent:yes"))]
+        return [press(ENGLISH, shows_button(AGREE))]
 
     return Plan(members_playing(FIRST_USER_ID, members, english),
                 warm_up=played(members_playing(FIRST_USER_ID, members, first_start),
@@ -159,7 +164,7 @@ async def plan_profile(url: str, members: int, pace: Pace) -> Plan:
         await db.dispose()
 
     def profile(number: int) -> list[Exchange]:
-        return [command("profile", shows_button("reg:edit:"))]
+        return [command("profile", shows_button(EDIT_BUTTONS))]
 
     return Plan(members_playing(FIRST_USER_ID, members, profile))
 

@@ -93,7 +93,8 @@ async def run(args: argparse.Namespace) -> int:
                     workdir = Path(tmp) / f"round-{number}" / name
                     database = workdir / "sahakor.sqlite3"
                     results.append(await run_scenario(
-                        name + suffix, command, registrations(args.members), workdir=workdir,
+                        name + suffix, command, registrations(args.members, earlier=name == "before"),
+                        workdir=workdir,
                         concurrency=concurrency, timeout=args.timeout,
                         settings={"DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "WARNING"}))
                     if (count := count_registered(database)) != args.members:

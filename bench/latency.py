@@ -43,6 +43,7 @@ from bench._common import (  # noqa: E402
     run_main,
 )
 from bot.fakeapi import FakeUser  # noqa: E402
+from handlers.registration.callbacks import LANGUAGE_MENU  # noqa: E402
 
 TARGET_P95 = 1.0  # seconds, in the scenario at Telegram's limit
 FIRST_ACTIVE_ID = 790_001
@@ -53,7 +54,7 @@ COORDINATOR_ID = 9_001
 RECIPIENT_PROVINCE, ACTIVE_PROVINCE = "07", "12"
 BROADCAST_EN = "<b>Policy brief</b>: the ALiSEA Policy Dialogue Workshop report is out."
 BROADCAST_KM = "<b>សេចក្តីសង្ខេបគោលនយោបាយ</b>៖ របាយការណ៍សិក្ខាសាលាសន្ទនាគោលនយោបាយ ALiSEA បានចេញហើយ។"
-PROFILE_BUTTON = "lang:menu"  # on the /profile screen: how the server tells the reply apart
+PROFILE_BUTTON = LANGUAGE_MENU.data()  # on the /profile screen: how the server tells the reply apart
 
 
 class LatencyTelegram(BenchTelegram):

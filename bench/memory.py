@@ -44,6 +44,7 @@ from bench._common import (  # noqa: E402
     run_scenario,
     shows_button,
 )
+from handlers.registration.callbacks import CONSENT, LANGUAGE  # noqa: E402
 
 TARGET_RATIO = 1.2
 FIRST_USER_ID = 1_000_001
@@ -55,8 +56,8 @@ def members_starting(first: int, count: int) -> Callable[[BenchTelegram], list[C
         plays = []
         for number in range(first, first + count):
             user = server.user(FIRST_USER_ID + number, f"Member{number}", language_code="km" if number % 2 else "en")
-            plays.append((user, [command("start", shows_button("lang:en")),
-                                 press("lang:en", shows_button("reg:consent:yes"))]))
+            plays.append((user, [command("start", shows_button(LANGUAGE.data("en"))),
+                                 press(LANGUAGE.data("en"), shows_button(CONSENT.data("yes")))]))
         return plays
     return build
 

@@ -44,44 +44,60 @@ from bench._common import (  # noqa: E402
     type_text,
 )
 from bot.i18n import translator  # noqa: E402
+from handlers.registration.callbacks import ANSWER, CONFIRM, CONSENT, LANGUAGE  # noqa: E402
+from handlers.ui.callbacks import PREFIXES  # noqa: E402
 
 TARGET_RATIO = 0.5
 FIRST_USER_ID = 700_001
 PROVINCE = "Kampot"  # found by its English name whatever the member's language
 
 
-def registration(number: int) -> tuple[str, list[Exchange]]:
+def registration(number: int, *, earlier: bool = False) -> tuple[str, list[Exchange]]:
     """Member `number`'s registration, in Khmer or English by turns: (language, steps).
 
     Each step says what the bot's answer must show before the member goes on: the screen of the
-    next question, found by callback_data so the check does not depend on the wording.
+    next question, found by callback_data so the check does not depend on the wording. With `earlier`,
+    the buttons are written with their prefixes' earlier short forms (`reg:`), as versions before the
+    prefixes were spelt out sent them.
     """
     language = "km" if number % 2 == 0 else "en"
     _ = translator(language)
     name = f"សុខា ចាន់ {number}" if language == "km" else f"Dara Sok {number}"
     gender = "woman" if number % 4 < 2 else "man"
     skip = _("Skip")
+    d = short if earlier else (lambda data: data)
     return language, [
-        command("start", shows_button(f"lang:{language}")),
-        press(f"lang:{language}", shows_button("reg:consent:yes")),
-        press("reg:consent:yes", shows_button("reg:name:")),
-        type_text(name, shows_button("reg:gender:")),
-        press(f"reg:gender:{gender}", shows_button("reg:stake:")),
-        press("reg:stake:farmer", shows_button("reg:org:skip")),
-        press("reg:org:skip", shows_button("reg:prov:")),
+        command("start", shows_button(d(LANGUAGE.data(language)))),
+        press(d(LANGUAGE.data(language)), shows_button(d(CONSENT.data("yes")))),
+        press(d(CONSENT.data("yes")), shows_button(d(answers("name")))),
+        type_text(name, shows_button(d(answers("gender")))),
+        press(d(ANSWER.data("gender", gender)), shows_button(d(answers("stake")))),
+        press(d(ANSWER.data("stake", "farmer")), shows_button(d(ANSWER.data("org", "skip")))),
+        press(d(ANSWER.data("org", "skip")), shows_button(d(answers("prov")))),
         type_text(PROVINCE, shows_reply_button(skip)),
-        type_text(skip, shows_button("reg:confirm")),
+        type_text(skip, shows_button(d(CONFIRM.data()))),
         # Confirming turns the summary into the welcome, without buttons.
-        press("reg:confirm", lacks_button("reg:confirm")),
+        press(d(CONFIRM.data()), lacks_button(d(CONFIRM.data()))),
     ]
 
 
-def registrations(members: int) -> Callable[[BenchTelegram], list[Conversation]]:
-    """The conversations of the registration scenario, for a given server."""
+def answers(question: str) -> str:
+    """The start of the callback data of the buttons that answer a registration question."""
+    return ANSWER.data(question, "x").removesuffix("x")
+
+
+def short(data: str) -> str:
+    """The callback data with its prefix's earlier short form (`join:confirm` → `reg:confirm`)."""
+    head, _, rest = data.partition(":")
+    return f"{PREFIXES[head].earlier}:{rest}"
+
+
+def registrations(members: int, *, earlier: bool = False) -> Callable[[BenchTelegram], list[Conversation]]:
+    """The conversations of the registration scenario, for a given server (`earlier`: see registration)."""
     def build(server: BenchTelegram) -> list[Conversation]:
         plays = []
         for number in range(members):
-            language, steps = registration(number)
+            language, steps = registration(number, earlier=earlier)
             user = server.user(FIRST_USER_ID + number, f"Member{number}",
                                language_code=language)
             plays.append((user, steps))

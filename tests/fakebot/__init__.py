@@ -1,1 +1,0 @@
-"""The fake Bot API server lives in `bot.fakeapi`; `python -m tests.fakebot` still runs it standalone."""
