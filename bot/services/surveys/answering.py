@@ -10,13 +10,15 @@ the position) to the unit of work that commits it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, delete, exists, select, update
+from sqlalchemy import Text, and_, bindparam, cast, delete, exists, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import xlsform
 from bot.models import Draft, Member, OutboxMessage, Survey, SurveyAnswer, SurveyResponse
@@ -98,26 +100,48 @@ def _first_waiting():
 
 _FOCUS_JOIN = and_(Draft.telegram_id == Member.telegram_id, Draft.kind == FOCUS)
 # Built once: these run on every answer, and building a statement costs more than SQLite running it.
+# The questions come as their stored text, decoded once per text (_questions) rather than on every answer.
+_QUESTIONS_TEXT = cast(Survey.questions, Text)
 _BEGIN = (
-    select(Survey, SurveyResponse, Member, Draft, _first_waiting(),
+    select(Survey, SurveyResponse, Member, Draft, _first_waiting(), _QUESTIONS_TEXT,
            exists().where(OutboxMessage.delivery_id == Survey.delivery_id,
                           OutboxMessage.member_id == Member.id).label("was_sent"))
     .join_from(Member, Survey, Survey.id == bindparam("survey_id"))
     .outerjoin(SurveyResponse, and_(SurveyResponse.survey_id == Survey.id, SurveyResponse.member_id == Member.id))
     .outerjoin(Draft, _FOCUS_JOIN)
-    .where(Member.telegram_id == bindparam("telegram_id"), Member.registered_at.is_not(None)))
+    .where(Member.telegram_id == bindparam("telegram_id"), Member.registered_at.is_not(None))
+    .options(defer(Survey.questions)))
 _RESPONSE = (
-    select(SurveyResponse, Survey, Member, Draft, _first_waiting())
+    select(SurveyResponse, Survey, Member, Draft, _first_waiting(), _QUESTIONS_TEXT)
     .join(Survey, Survey.id == SurveyResponse.survey_id)
     .join(Member, Member.id == SurveyResponse.member_id)
     .outerjoin(Draft, _FOCUS_JOIN)
     .where(SurveyResponse.id == bindparam("response_id"), Member.telegram_id == bindparam("telegram_id"),
-           Member.registered_at.is_not(None)))
+           Member.registered_at.is_not(None))
+    .options(defer(Survey.questions)))
 _ANSWERS = select(SurveyAnswer).where(SurveyAnswer.response_id == bindparam("response_id"))
 
 
+_DECODED: dict[str, list] = {}
+_DECODED_MAX = 64
+
+
+def _questions(text: str | None) -> list:
+    """The questions stored as `text`, decoded once for as long as they are among the latest few asked about.
+    A sent survey's questions are frozen and only read here, so one decoded list serves every answer."""
+    questions = _DECODED.get(text)
+    if questions is None:
+        questions = json.loads(text) if text is not None else None
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.pop(next(iter(_DECODED)))
+        _DECODED[text] = questions
+    return questions
+
+
 def _found(survey: Survey, response: SurveyResponse | None, member: Member, focus: Draft | None,
-           first_waiting: int | None) -> Step:
+           first_waiting: int | None, questions_text: str | None) -> Step:
+    if "questions" not in survey.__dict__:  # deferred; already there if the survey was loaded before
+        set_committed_value(survey, "questions", _questions(questions_text))
     return Step(Status.OK, survey, response, member=member, focus=focus,
                 focus_first=focus is not None and first_waiting == focus.id,
                 asked=response.current if response is not None else None)
@@ -135,8 +159,8 @@ async def begin(session: AsyncSession, survey_id: int, telegram_id: int, now: da
     row = (await session.execute(_BEGIN, {"survey_id": survey_id, "telegram_id": telegram_id})).first()
     if row is None:
         return Step(Status.NOT_FOUND)
-    survey, response, member, focus, first_waiting, sent = row
-    step = _found(survey, response, member, focus, first_waiting)
+    survey, response, member, focus, first_waiting, questions_text, sent = row
+    step = _found(survey, response, member, focus, first_waiting, questions_text)
     if survey.status in (DRAFT, SCHEDULED):
         return step.becomes(Status.NOT_FOUND)
     if not sent:
@@ -169,8 +193,8 @@ async def _load(session: AsyncSession, response_id: int, telegram_id: int, now: 
     row = (await session.execute(_RESPONSE, {"response_id": response_id, "telegram_id": telegram_id})).first()
     if row is None:
         return Step(Status.NOT_FOUND)
-    response, survey, member, focus, first_waiting = row
-    step = _found(survey, response, member, focus, first_waiting)
+    response, survey, member, focus, first_waiting, questions_text = row
+    step = _found(survey, response, member, focus, first_waiting, questions_text)
     if not is_open(survey, now):
         return step.becomes(Status.CLOSED)
     if index is not None and response.current != index:
@@ -209,7 +233,8 @@ async def _forget(session: AsyncSession, step: Step, names: list[str]) -> None:
         await session.execute(delete(SurveyAnswer).where(SurveyAnswer.id.in_(stored))
                               .execution_options(synchronize_session=False))
     for row in doomed:
-        session.expunge(row)
+        if row in session:
+            session.expunge(row)
 
 
 async def _complete(session: AsyncSession, step: Step, now: datetime) -> None:
@@ -363,9 +388,48 @@ async def answer_voice(session: AsyncSession, response_id: int, telegram_id: int
     return await _record(session, step, question, None, now, voice=(file_id[:200], duration))
 
 
+_ANSWER_TABLE, _RESPONSE_TABLE = SurveyAnswer.__table__, SurveyResponse.__table__
+_ANSWER_VALUES = {"value": bindparam("b_value"), "voice_file_id": bindparam("b_voice"),
+                  "voice_duration": bindparam("b_duration"), "answered_at": bindparam("b_at")}
+_INSERT_ANSWER = _ANSWER_TABLE.insert().values(response_id=bindparam("b_response"), question=bindparam("b_question"),
+                                               **_ANSWER_VALUES)
+_UPDATE_ANSWER = _ANSWER_TABLE.update().where(_ANSWER_TABLE.c.id == bindparam("b_id")).values(**_ANSWER_VALUES)
+_UPDATE_RESPONSE = (_RESPONSE_TABLE.update().where(_RESPONSE_TABLE.c.id == bindparam("b_id"))
+                    .values(current=bindparam("b_current"), completed_at=bindparam("b_completed"),
+                            updated_at=bindparam("b_updated")))
+
+
+def _answer_params(row: SurveyAnswer) -> dict:
+    return {"b_id": row.id, "b_response": row.response_id, "b_question": row.question, "b_value": row.value,
+            "b_voice": row.voice_file_id, "b_duration": row.voice_duration, "b_at": row.answered_at}
+
+
+async def _write_out(session: AsyncSession, step: Step) -> None:
+    """Writes the answers and the position an action changed with statements built once, instead of leaving
+    them to the unit of work's flush (several times the cost); the rows written leave the session as they are."""
+    with session.no_autoflush:
+        for row in step.rows.values():
+            state = inspect(row)
+            if state.pending:
+                result = await session.execute(_INSERT_ANSWER, _answer_params(row))
+                session.expunge(row)
+                row.id = result.inserted_primary_key[0]
+            elif state.persistent and state.modified:
+                await session.execute(_UPDATE_ANSWER, _answer_params(row))
+                session.expunge(row)
+        response = step.response
+        if response is not None and inspect(response).persistent and inspect(response).modified:
+            await session.execute(_UPDATE_RESPONSE, {"b_id": response.id, "b_current": response.current,
+                                                     "b_completed": response.completed_at,
+                                                     "b_updated": response.updated_at})
+            session.expunge(response)
+
+
 async def hold_focus(session: AsyncSession, step: Step, now: datetime, message_id: int | None = None) -> None:
     """Points the member's typed input at this response while it has a question open (`message_id`: the message
-    asking it, when known), and lets go once the response is finished. Writes only what changed."""
+    asking it, when known), and lets go once the response is finished. Writes only what changed (the action's
+    answers and position too)."""
+    await _write_out(session, step)
     response, focus = step.response, step.focus
     if response is None or step.member is None:
         return
