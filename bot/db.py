@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -110,6 +111,38 @@ class InLoopSession(AsyncSession):
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         # Nothing in a close can wait, so nothing can interrupt it half way: no task of its own needed.
         self.sync_session.close()
+
+
+@functools.cache
+def _compiled(statement, dialect) -> tuple[str, tuple[str, ...], dict, dict]:
+    """A statement as the driver takes it: its SQL, the order of its parameters, their conversions and the
+    values written into it; compiled once per statement (one built once, at import) and dialect."""
+    compiled = statement.compile(dialect=dialect)
+    fixed = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+    return compiled.string, tuple(compiled.positiontup), dict(compiled._bind_processors), fixed
+
+
+async def execute_direct(session: AsyncSession, statement, params: dict) -> tuple[list[tuple], int]:
+    """Runs a Core statement built once, returning (its rows, as the driver gives them, unconverted; the rows it
+    changed). With SQLite in the event loop it goes straight to the session's connection (same transaction),
+    without SQLAlchemy's execution around it: for the statements run on every update, whose RETURNING columns
+    (if any) are plain numbers. Elsewhere, through the session. Either way the session's changes are flushed
+    first, as session.execute does (unless autoflush is off)."""
+    if not isinstance(session, InLoopSession):
+        result = await session.execute(statement, params)
+        return (list(result.tuples()) if result.returns_rows else []), result.rowcount
+    sync = session.sync_session
+    if sync.autoflush:
+        sync.flush()  # nothing to do, and cheap, when the session holds no changes
+    connection = sync.connection()
+    sql, order, conversions, fixed = _compiled(statement, connection.dialect)
+    values = fixed | params if fixed else params
+    cursor = connection.connection.driver_connection.execute(
+        sql, [conversions[name](values[name]) if name in conversions else values[name] for name in order])
+    try:
+        return cursor.fetchall(), cursor.rowcount
+    finally:
+        cursor.close()
 
 
 class Database:

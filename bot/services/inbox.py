@@ -8,7 +8,6 @@ together with the sender's later rows.
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import InLoopSession
+from bot.db import execute_direct
 from bot.models import InboxUpdate
 
 # Telegram keeps an unconfirmed update for 24 hours, so a repeat (the same delivery again) can only come
@@ -129,34 +128,11 @@ _MARK = (update(_TABLE).where(_TABLE.c.update_id == bindparam("uid"), _TABLE.c.h
          .values(handled_at=bindparam("at")))
 
 
-
-
-@functools.cache
-def _compiled_mark(dialect) -> tuple[str, tuple[str, ...], dict]:
-    """_MARK as the driver takes it (for a dialect with positional parameters): its SQL, the order of its
-    parameters and their conversions, compiled once."""
-    compiled = _MARK.compile(dialect=dialect)
-    return compiled.string, tuple(compiled.positiontup), dict(compiled._bind_processors)
-
-
 async def mark_handled(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Marks the update handled, in the transaction of its effects; False if it already was (a repeat).
-
-    With SQLite run in the event loop the statement goes straight to the driver's connection, the session's
-    own (same transaction): it runs for every update, and SQLAlchemy's work around it is several times
-    SQLite's."""
-    if not isinstance(session, InLoopSession):
-        result = await session.execute(_MARK, {"uid": update_id, "at": now})
-        return result.rowcount == 1
-    connection = session.sync_session.connection()
-    sql, order, conversions = _compiled_mark(connection.dialect)
-    values = {"uid": update_id, "at": now}
-    params = [conversions[name](values[name]) if name in conversions else values[name] for name in order]
-    cursor = connection.connection.driver_connection.execute(sql, params)
-    try:
-        return cursor.rowcount == 1
-    finally:
-        cursor.close()
+    It runs for every update: straight on the driver's connection where that can be (db.execute_direct)."""
+    _, changed = await execute_direct(session, _MARK, {"uid": update_id, "at": now})
+    return changed == 1
 
 
 async def finish(session: AsyncSession, update_ids: list[int], now: datetime) -> None:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import execute_direct
 from bot.models import Event, Member, Rsvp
 from bot.services import outbox
 
@@ -197,7 +198,8 @@ _RELEASE_SEAT = (update(_events).where(_events.c.id == bindparam("event_id"), _e
 
 async def take_seat(session: AsyncSession, event_id: int) -> int | None:
     """Takes one seat if one is free; the seats now taken if this transaction won it, else None."""
-    return (await session.execute(_TAKE_SEAT, {"event_id": event_id})).scalar_one_or_none()
+    rows, _ = await execute_direct(session, _TAKE_SEAT, {"event_id": event_id})
+    return rows[0][0] if rows else None
 
 
 _NEW_ANSWER = (insert(_rsvps).values(event_id=bindparam("for_event"), member_id=bindparam("by_member"),
@@ -212,7 +214,8 @@ _CHANGED_ANSWER = (update(_rsvps).where(_rsvps.c.id == bindparam("rsvp_id"))
 
 async def release_seat(session: AsyncSession, event_id: int) -> int | None:
     """Frees one seat; the seats now taken (None if none were)."""
-    return (await session.execute(_RELEASE_SEAT, {"event_id": event_id})).scalar_one_or_none()
+    rows, _ = await execute_direct(session, _RELEASE_SEAT, {"event_id": event_id})
+    return rows[0][0] if rows else None
 
 
 async def _claim_next_waiting(session: AsyncSession, event_id: int, now: datetime) -> Rsvp | None:
@@ -315,10 +318,10 @@ async def _record(session: AsyncSession, outcome: Outcome, rsvp: AnswerView | No
     values = {"new_answer": outcome.answer, "waiting": outcome.waitlisted,
               "waiting_since": now if outcome.waitlisted else None, "now": now}
     if rsvp is None:
-        added = await session.execute(_NEW_ANSWER, values | {"for_event": event_id, "by_member": member_id})
-        outcome.rsvp_id = added.scalar_one()
+        added, _ = await execute_direct(session, _NEW_ANSWER, values | {"for_event": event_id, "by_member": member_id})
+        outcome.rsvp_id = added[0][0]
         return outcome.rsvp_id
-    await session.execute(_CHANGED_ANSWER, values | {"rsvp_id": rsvp.id})
+    await execute_direct(session, _CHANGED_ANSWER, values | {"rsvp_id": rsvp.id})
     return rsvp.id
 
 

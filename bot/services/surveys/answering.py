@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import xlsform
+from bot.db import execute_direct
 from bot.models import Draft, Member, OutboxMessage, Survey, SurveyAnswer, SurveyResponse
 from bot.services.surveys.defining import DRAFT, OPEN, SCHEDULED, VOICE_MAX_SECONDS, InvalidInput
 from bot.services.surveys.questions import (
@@ -391,8 +392,8 @@ async def answer_voice(session: AsyncSession, response_id: int, telegram_id: int
 _ANSWER_TABLE, _RESPONSE_TABLE = SurveyAnswer.__table__, SurveyResponse.__table__
 _ANSWER_VALUES = {"value": bindparam("b_value"), "voice_file_id": bindparam("b_voice"),
                   "voice_duration": bindparam("b_duration"), "answered_at": bindparam("b_at")}
-_INSERT_ANSWER = _ANSWER_TABLE.insert().values(response_id=bindparam("b_response"), question=bindparam("b_question"),
-                                               **_ANSWER_VALUES)
+_INSERT_ANSWER = (_ANSWER_TABLE.insert().values(response_id=bindparam("b_response"), question=bindparam("b_question"),
+                                                **_ANSWER_VALUES).returning(_ANSWER_TABLE.c.id))
 _UPDATE_ANSWER = _ANSWER_TABLE.update().where(_ANSWER_TABLE.c.id == bindparam("b_id")).values(**_ANSWER_VALUES)
 _UPDATE_RESPONSE = (_RESPONSE_TABLE.update().where(_RESPONSE_TABLE.c.id == bindparam("b_id"))
                     .values(current=bindparam("b_current"), completed_at=bindparam("b_completed"),
@@ -405,23 +406,24 @@ def _answer_params(row: SurveyAnswer) -> dict:
 
 
 async def _write_out(session: AsyncSession, step: Step) -> None:
-    """Writes the answers and the position an action changed with statements built once, instead of leaving
-    them to the unit of work's flush (several times the cost); the rows written leave the session as they are."""
+    """Writes the answers and the position an action changed with statements built once, straight to the
+    connection where that can be (db.execute_direct), instead of leaving them to the unit of work's flush
+    (several times the cost); the rows written leave the session as they are."""
     with session.no_autoflush:
         for row in step.rows.values():
             state = inspect(row)
             if state.pending:
-                result = await session.execute(_INSERT_ANSWER, _answer_params(row))
+                added, _ = await execute_direct(session, _INSERT_ANSWER, _answer_params(row))
                 session.expunge(row)
-                row.id = result.inserted_primary_key[0]
+                row.id = added[0][0]
             elif state.persistent and state.modified:
-                await session.execute(_UPDATE_ANSWER, _answer_params(row))
+                await execute_direct(session, _UPDATE_ANSWER, _answer_params(row))
                 session.expunge(row)
         response = step.response
         if response is not None and inspect(response).persistent and inspect(response).modified:
-            await session.execute(_UPDATE_RESPONSE, {"b_id": response.id, "b_current": response.current,
-                                                     "b_completed": response.completed_at,
-                                                     "b_updated": response.updated_at})
+            await execute_direct(session, _UPDATE_RESPONSE, {"b_id": response.id, "b_current": response.current,
+                                                             "b_completed": response.completed_at,
+                                                             "b_updated": response.updated_at})
             session.expunge(response)
 
 
