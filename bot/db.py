@@ -114,20 +114,23 @@ class InLoopSession(AsyncSession):
 
 
 @functools.cache
-def _compiled(statement, dialect) -> tuple[str, tuple[str, ...], dict, dict]:
-    """A statement as the driver takes it: its SQL, the order of its parameters, their conversions and the
-    values written into it; compiled once per statement (one built once, at import) and dialect."""
+def _compiled(statement, dialect) -> tuple[str, tuple[str, ...], dict, dict, tuple | None]:
+    """A statement as the driver takes it: its SQL, the order of its parameters, their conversions, the values
+    written into it, and the conversions of the columns it returns (None if none needs one); compiled once per
+    statement (one built once, at import) and dialect."""
     compiled = statement.compile(dialect=dialect)
     fixed = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
-    return compiled.string, tuple(compiled.positiontup), dict(compiled._bind_processors), fixed
+    returned = tuple(entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns)
+    return (compiled.string, tuple(compiled.positiontup), dict(compiled._bind_processors), fixed,
+            returned if any(returned) else None)
 
 
 async def execute_direct(session: AsyncSession, statement, params: dict) -> tuple[list[tuple], int]:
-    """Runs a Core statement built once, returning (its rows, as the driver gives them, unconverted; the rows it
-    changed). With SQLite in the event loop it goes straight to the session's connection (same transaction),
-    without SQLAlchemy's execution around it: for the statements run on every update, whose RETURNING columns
-    (if any) are plain numbers. Elsewhere, through the session. Either way the session's changes are flushed
-    first, as session.execute does (unless autoflush is off)."""
+    """Runs a Core statement built once, returning (its rows as tuples, the rows it changed). With SQLite in the
+    event loop it goes straight to the session's connection (same transaction), without SQLAlchemy's execution
+    around it: for the statements run on every update. Elsewhere, through the session. Either way the session's
+    changes are flushed first, as session.execute does (unless autoflush is off), and the values are converted
+    both ways as session.execute converts them."""
     if not isinstance(session, InLoopSession):
         result = await session.execute(statement, params)
         return (list(result.tuples()) if result.returns_rows else []), result.rowcount
@@ -135,12 +138,15 @@ async def execute_direct(session: AsyncSession, statement, params: dict) -> tupl
     if sync.autoflush:
         sync.flush()  # nothing to do, and cheap, when the session holds no changes
     connection = sync.connection()
-    sql, order, conversions, fixed = _compiled(statement, connection.dialect)
+    sql, order, conversions, fixed, returned = _compiled(statement, connection.dialect)
     values = fixed | params if fixed else params
     cursor = connection.connection.driver_connection.execute(
         sql, [conversions[name](values[name]) if name in conversions else values[name] for name in order])
     try:
-        return cursor.fetchall(), cursor.rowcount
+        rows = cursor.fetchall()
+        if returned is not None:
+            rows = [tuple(v if convert is None else convert(v) for convert, v in zip(returned, row)) for row in rows]
+        return rows, cursor.rowcount
     finally:
         cursor.close()
 

@@ -164,9 +164,10 @@ async def current(session: AsyncSession, event_id: int, member_id: int) -> Answe
 async def pressed(session: AsyncSession, telegram_id: int,
                   event_id: int) -> tuple[MemberView | None, AnswerView | None, EventView | None]:
     """The member who pressed an answer button, their answer to the event if any, and the event, in one query."""
-    row = (await session.execute(_PRESSED, {"event_id": event_id, "telegram_id": telegram_id})).first()
-    if row is None:
+    rows, _ = await execute_direct(session, _PRESSED, {"event_id": event_id, "telegram_id": telegram_id})
+    if not rows:
         return None, None, None
+    row = rows[0]
     answer = AnswerView(*row[_ANSWER_AT:_EVENT_AT]) if row[_ANSWER_AT] is not None else None
     event = EventView(*row[_EVENT_AT:]) if row[_EVENT_AT] is not None else None
     return MemberView(*row[:_ANSWER_AT]), answer, event
