@@ -355,14 +355,20 @@ async def back(session: AsyncSession, response_id: int, telegram_id: int, index:
     return step
 
 
+async def _load_asked(session: AsyncSession, response_id: int, telegram_id: int, now: datetime) -> Step:
+    """The member's step at the question being asked, for something typed or spoken: DONE once none is left."""
+    step = await _load(session, response_id, telegram_id, now, None)
+    if step.status is Status.OK and step.response.current is None:
+        return step.becomes(Status.DONE)
+    return step
+
+
 async def answer_typed(session: AsyncSession, response_id: int, telegram_id: int, text: str,
                        now: datetime) -> Step:
     """Records a typed answer to the question being asked (checked against its type and constraint)."""
-    step = await _load(session, response_id, telegram_id, now, None)
+    step = await _load_asked(session, response_id, telegram_id, now)
     if step.status is not Status.OK:
         return step
-    if step.response.current is None:
-        return step.becomes(Status.DONE)
     question = step.question
     try:
         value = parse_typed(question, text)
@@ -374,11 +380,9 @@ async def answer_typed(session: AsyncSession, response_id: int, telegram_id: int
 async def answer_voice(session: AsyncSession, response_id: int, telegram_id: int, file_id: str, duration: int,
                        now: datetime) -> Step:
     """Records a voice note as the answer to a free-text question."""
-    step = await _load(session, response_id, telegram_id, now, None)
+    step = await _load_asked(session, response_id, telegram_id, now)
     if step.status is not Status.OK:
         return step
-    if step.response.current is None:
-        return step.becomes(Status.DONE)
     question = step.question
     if question["type"] != "text":
         return step.becomes(Status.INVALID, "no_voice")
