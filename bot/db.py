@@ -133,7 +133,7 @@ async def execute_direct(session: AsyncSession, statement, params: dict) -> tupl
     both ways as session.execute converts them."""
     if not isinstance(session, InLoopSession):
         result = await session.execute(statement, params)
-        return (list(result.tuples()) if result.returns_rows else []), result.rowcount
+        return ([tuple(row) for row in result] if result.returns_rows else []), result.rowcount
     sync = session.sync_session
     if sync.autoflush:
         sync.flush()  # nothing to do, and cheap, when the session holds no changes
