@@ -85,8 +85,9 @@ async def draft_of(db, telegram_id: int, kind: str = "event") -> Draft | None:
         return await drafts.get(session, telegram_id, kind)
 
 
-async def quick_event(user, _, *, title: str = TITLE_EN, capacity: str | None = None) -> None:
-    """Walks /newevent in English with the fewest answers and publishes the workshop to everyone."""
+async def up_to_the_reminders(user, _, *, title: str = TITLE_EN, capacity: str | None = None) -> None:
+    """/newevent for the workshop of 13 December 2024, 08:30, answered with the fewest answers up to the
+    reminders."""
     await user.command("newevent")
     await user.send(title)
     await user.press(_("Use it for both languages"))
@@ -102,6 +103,11 @@ async def quick_event(user, _, *, title: str = TITLE_EN, capacity: str | None = 
         await user.press(_("No limit"))
     await user.press(_("No deadline"))
     await user.press(_("No agenda"))
+
+
+async def quick_event(user, _, *, title: str = TITLE_EN, capacity: str | None = None) -> None:
+    """Walks /newevent in English with the fewest answers and publishes the workshop to everyone."""
+    await up_to_the_reminders(user, _, title=title, capacity=capacity)
     await user.press("✅ " + _("Done"))
     await user.press("✅ " + _("Done"))
     await user.press("🚀 " + _("Publish"))

@@ -12,26 +12,10 @@ from bot.i18n import translator
 from bot.models import Event, Reminder
 from handlers.events.screens import before_text, reminders_text
 from tests.conftest import COORDINATOR_ID
-from tests.helpers_events import END, PHNOM_PENH, START, TITLE_EN, VENUE, coordinator_in, draft_of, only_event
+from tests.helpers_events import END, PHNOM_PENH, START, TITLE_EN, VENUE, coordinator_in, draft_of, only_event, up_to_the_reminders
 
 en = translator("en")
 km = translator("km")
-
-
-async def up_to_the_reminders(user, _) -> None:
-    """/newevent for the workshop of 13 December 2024, 08:30, answered up to the reminders."""
-    await user.command("newevent")
-    await user.send(TITLE_EN)
-    await user.press(_("Use it for both languages"))
-    await user.press(_("No description"))
-    await user.send("13/12/2024 08:30")
-    await user.send("17:00")
-    await user.press("✅ " + _("Yes, that's right"))
-    await user.send(VENUE)
-    await user.press(_("No map location"))
-    await user.press(_("No limit"))
-    await user.press(_("No deadline"))
-    await user.press(_("No agenda"))
 
 
 def workshop(*minutes: int) -> Event:
