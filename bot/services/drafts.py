@@ -55,8 +55,10 @@ def read(draft: Draft | None, form: type[F]) -> F:
 
 
 def write(draft: Draft, answers: Any, *, step: str | None, now: datetime) -> None:
-    """Stores a form's answers (see `read`) and moves to the next question."""
-    advance(draft, step=step, now=now, **asdict(answers))
+    """Stores the answers of a form (see `read`) that differ from those stored, and moves to the next question:
+    a question not reached yet keeps no value at all."""
+    stored = asdict(read(draft, type(answers)))
+    advance(draft, step=step, now=now, **{k: v for k, v in asdict(answers).items() if v != stored[k]})
 
 
 async def awaiting_input(session: AsyncSession, telegram_id: int) -> Draft | None:

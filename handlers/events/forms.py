@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from bot.models import Draft, Event
-from bot.services import drafts, events
+from bot.models import Event
+from bot.services import events
 
 
 @dataclass
@@ -71,8 +71,3 @@ class VenueForm:
     gender: str = ""
     stakeholder: str = ""
 
-
-def store(draft: Draft, before: EventForm, after: EventForm, *, step: str | None, now: datetime) -> None:
-    """Stores the answers that changed and moves to `step`; a question not reached yet keeps no value at all."""
-    changed = {name: value for name, value in asdict(after).items() if value != getattr(before, name)}
-    drafts.advance(draft, step=step, now=now, **changed)

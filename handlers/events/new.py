@@ -20,7 +20,7 @@ from handlers.ui import audience_picker
 from handlers.ui.common import answer_stale, coordinator_only, keyboard, load_member, reply
 from handlers.ui.drafts import on_input
 import handlers.events.callbacks as on
-from handlers.events.forms import EventForm, store
+from handlers.events.forms import EventForm
 from handlers.events.inplace import drop_buttons
 from handlers.events.screens import (
     BUTTON_STEPS,
@@ -93,7 +93,7 @@ async def arrive(session, draft: Draft, telegram_id: int, now: datetime) -> None
     if draft.step == "preview":
         form = drafts.read(draft, EventForm)
         event = await events.save_draft(session, asdict(form), created_by=telegram_id, now=now)
-        store(draft, form, replace(form, event_id=event.id, editing=None), step="preview", now=now)
+        drafts.write(draft, replace(form, event_id=event.id, editing=None), step="preview", now=now)
 
 
 async def begin(update: Update, context: AppContext, member: Member, _: Translator) -> None:
@@ -147,6 +147,6 @@ async def wizard_input(update: Update, context: AppContext, _: Translator, draft
         form = drafts.read(draft, EventForm)
         answered = replace(form, **values)
         # A typed reminder is added to the list on the screen, which is asked again.
-        store(draft, form, answered, step=step if step == "reminders" else next_step(step, answered), now=now)
+        drafts.write(draft, answered, step=step if step == "reminders" else next_step(step, answered), now=now)
         await arrive(session, draft, update.effective_user.id, now)
     await ask(update, context, draft, _)

@@ -17,7 +17,7 @@ from handlers.ui.answers import on_press
 from handlers.ui.common import answer_stale, coordinator_only
 import handlers.events.callbacks as on
 import handlers.events.reminders as reminder_jobs
-from handlers.events.forms import EventForm, store
+from handlers.events.forms import EventForm
 from handlers.events.inplace import show
 from handlers.events.new import draft_event, go_on
 from handlers.events.screens import (
@@ -84,7 +84,7 @@ async def correct_field(update: Update, context: AppContext, _: Translator) -> N
         ok = draft is not None and draft.step == "preview" and group in GROUPS
         if ok:
             form = drafts.read(draft, EventForm)
-            store(draft, form, replace(form, editing=group), step=group_steps(group, form.first)[0],
+            drafts.write(draft, replace(form, editing=group), step=group_steps(group, form.first)[0],
                   now=context.now())
     await go_on(update, context, draft if ok else None, _)
 

@@ -17,7 +17,7 @@ from handlers.ui.answers import on_press
 from handlers.ui.bilingual import pair_press, pressed_choice
 from handlers.ui.common import answer_stale, coordinator_only, load_member
 import handlers.events.callbacks as on
-from handlers.events.forms import EventForm, store
+from handlers.events.forms import EventForm
 from handlers.events.inplace import drop_buttons, show
 from handlers.events.new import arrive, audience_screen, begin, go_on
 from handlers.events.screens import (
@@ -54,7 +54,7 @@ async def advance(update: Update, context: AppContext, _: Translator, applies: A
         if ok:
             after = answer(draft.step, form)
             changed = after != form
-            store(draft, form, after, step=to or next_step(draft.step, after), now=now)
+            drafts.write(draft, after, step=to or next_step(draft.step, after), now=now)
             await arrive(session, draft, uid, now)
     await go_on(update, context, draft if ok else None, _, note if changed else "")
 
@@ -173,9 +173,9 @@ async def toggle_reminder(update: Update, context: AppContext, _: Translator) ->
             if minutes not in chosen and len(chosen) >= events.REMINDERS_MAX:
                 outcome = "full"
             else:
-                outcome, before = "ok", form
+                outcome = "ok"
                 form = replace(form, reminder_minutes=sorted(chosen ^ {minutes}, reverse=True))
-                store(draft, before, form, step="reminders", now=now)
+                drafts.write(draft, form, step="reminders", now=now)
     if outcome == "stale":
         await answer_stale(update, _)
     elif outcome == "full":
@@ -203,8 +203,8 @@ async def choose_audience(update: Update, context: AppContext, _: Translator) ->
         if draft is not None and draft.step == "audience":
             choice = audience_picker.parse(on.AUDIENCE, update.callback_query.data, Audience.from_json(form.audience))
             if choice is not None and not choice.done:
-                before, form = form, replace(form, audience=choice.audience.to_json())
-                store(draft, before, form, step="audience", now=context.now())
+                form = replace(form, audience=choice.audience.to_json())
+                drafts.write(draft, form, step="audience", now=context.now())
     if choice is None:
         await answer_stale(update, _)
     elif choice.done:
