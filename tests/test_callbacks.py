@@ -13,6 +13,7 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Convers
 
 from bot.app import build_application
 from handlers.ui.callbacks import PREFIXES
+from handlers.ui.router import PressRouter
 from tests.conftest import make_settings
 
 # `^(?:group|grp):…` as Route.pattern writes it, or a hand-written `^grp:…`.
@@ -24,7 +25,9 @@ def handlers_of(application) -> Iterator[tuple[int, BaseHandler]]:
     """Every handler the application registered, with its group (conversations opened up)."""
     def walk(handlers):
         for handler in handlers:
-            if isinstance(handler, ConversationHandler):
+            if isinstance(handler, PressRouter):
+                yield from walk(handler.handlers)
+            elif isinstance(handler, ConversationHandler):
                 yield from walk(handler.entry_points)
                 for state in handler.states.values():
                     yield from walk(state)
