@@ -10,10 +10,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text, util
+from sqlalchemy import event, select, text, util
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.util import greenlet_spawn
 
 from bot import resources, sqlite_inloop
@@ -133,6 +137,9 @@ async def execute_direct(session: AsyncSession, statement, params: dict) -> tupl
     both ways as session.execute converts them."""
     if not isinstance(session, InLoopSession):
         result = await session.execute(statement, params)
+        if getattr(statement, "is_select", False):
+            # A SELECT of a mapped table's columns comes back as the ORM's result, which counts no rows changed.
+            return [tuple(row) for row in result], -1
         return ([tuple(row) for row in result] if result.returns_rows else []), result.rowcount
     sync = session.sync_session
     if sync.autoflush:
@@ -149,6 +156,46 @@ async def execute_direct(session: AsyncSession, statement, params: dict) -> tupl
         return rows, cursor.rowcount
     finally:
         cursor.close()
+
+
+@functools.cache
+def _loading(model) -> tuple[object, tuple[str, ...], int, object]:
+    """What load_direct needs of a model: its table's columns in order, the attribute each is read into, where
+    its primary key is among them, and its class manager."""
+    mapper = sa_inspect(model)
+    columns = tuple(mapper.local_table.c)
+    if len(mapper.primary_key) != 1:
+        raise ValueError(f"{model.__name__}: load_direct reads models with a one-column primary key")
+    keys = tuple(mapper.get_property_by_column(column).key for column in columns)
+    return columns, keys, columns.index(mapper.primary_key[0]), manager_of_class(model)
+
+
+def direct_select(model, *where):
+    """A SELECT of every column of the model's table, for load_direct (build it once, at import)."""
+    return select(*_loading(model)[0]).where(*where)
+
+
+async def load_direct(session: AsyncSession, model, statement, params: dict):
+    """The object of the one row a `direct_select` statement finds (None for none), in the session as if the
+    ORM had loaded it: the session's own object if it holds one already (with its changes), else a new one that
+    lazy-loads, flushes its changes and expires as any other. The ORM's loading cost more than the statement
+    on the paths that read a member on every update."""
+    rows, _ = await execute_direct(session, statement, params)
+    if not rows:
+        return None
+    if len(rows) > 1:
+        raise MultipleResultsFound(f"{len(rows)} rows of {model.__name__} where one was expected")
+    _columns, keys, primary, manager = _loading(model)
+    row = rows[0]
+    sync = session.sync_session
+    kept = sync.identity_map.get(identity_key(model, row[primary]))
+    if kept is not None:
+        return kept
+    instance = manager.new_instance()
+    instance.__dict__.update(zip(keys, row))
+    make_transient_to_detached(instance)  # every attribute as read from the row
+    sync.add(instance)
+    return instance
 
 
 class Database:

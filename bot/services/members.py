@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.db import direct_select, load_direct
 from bot.i18n import LANGUAGES
 from bot.models import Member
 from bot.text import clean_line, normalize_digits
@@ -29,11 +30,11 @@ class InvalidAnswer(ValueError):
 
 
 # Built once: a member is looked up on nearly every update, and building the statement cost more than running it.
-_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
+_BY_TELEGRAM_ID = direct_select(Member, Member.telegram_id == bindparam("telegram_id"))
 
 
 async def get(session: AsyncSession, telegram_id: int) -> Member | None:
-    return await session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+    return await load_direct(session, Member, _BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
 # A member's fields are written with one UPDATE built once per set of fields, and set on the object as
