@@ -158,44 +158,70 @@ async def execute_direct(session: AsyncSession, statement, params: dict) -> tupl
         cursor.close()
 
 
+class Shape:
+    """How the object of one model is read out of a row of a direct statement: the columns to select (its
+    table's, but those left `without`, to be loaded when first read, as a deferred column is), the attribute
+    each is read into, and where its primary key is among them."""
+
+    def __init__(self, model, without: tuple[str, ...] = ()) -> None:
+        mapper = sa_inspect(model)
+        if len(mapper.primary_key) != 1:
+            raise ValueError(f"{model.__name__}: a direct read takes a model with a one-column primary key")
+        self.model = model
+        self.columns = tuple(column for column in mapper.local_table.c
+                             if mapper.get_property_by_column(column).key not in without)
+        self.keys = tuple(mapper.get_property_by_column(column).key for column in self.columns)
+        self.width = len(self.columns)
+        self._primary = self.columns.index(mapper.primary_key[0])
+        self._manager = manager_of_class(model)
+
+    def take(self, session: AsyncSession, row: tuple, start: int = 0):
+        """The object of the row's columns from `start` on (None if an outer join found none), in the session as
+        if the ORM had loaded it: the session's own object if it holds one already (with its changes), else a new
+        one that lazy-loads, flushes its changes and expires as any other."""
+        values = row[start:start + self.width]
+        key = values[self._primary]
+        if key is None:
+            return None
+        sync = session.sync_session
+        kept = sync.identity_map.get(identity_key(self.model, key))
+        if kept is not None:
+            return kept
+        instance = self._manager.new_instance()
+        instance.__dict__.update(zip(self.keys, values))
+        make_transient_to_detached(instance)  # read as the row has it; columns left out load when first read
+        sync.add(instance)
+        return instance
+
+
 @functools.cache
-def _loading(model) -> tuple[object, tuple[str, ...], int, object]:
-    """What load_direct needs of a model: its table's columns in order, the attribute each is read into, where
-    its primary key is among them, and its class manager."""
-    mapper = sa_inspect(model)
-    columns = tuple(mapper.local_table.c)
-    if len(mapper.primary_key) != 1:
-        raise ValueError(f"{model.__name__}: load_direct reads models with a one-column primary key")
-    keys = tuple(mapper.get_property_by_column(column).key for column in columns)
-    return columns, keys, columns.index(mapper.primary_key[0]), manager_of_class(model)
+def shape(model, without: tuple[str, ...] = ()) -> Shape:
+    return Shape(model, without)
+
+
+def take_all(session: AsyncSession, row: tuple, shapes: tuple[Shape, ...]) -> list:
+    """The objects of several shapes selected one after another, then the row's other values."""
+    found, start = [], 0
+    for each in shapes:
+        found.append(each.take(session, row, start))
+        start += each.width
+    return found + list(row[start:])
 
 
 def direct_select(model, *where):
     """A SELECT of every column of the model's table, for load_direct (build it once, at import)."""
-    return select(*_loading(model)[0]).where(*where)
+    return select(*shape(model).columns).where(*where)
 
 
 async def load_direct(session: AsyncSession, model, statement, params: dict):
-    """The object of the one row a `direct_select` statement finds (None for none), in the session as if the
-    ORM had loaded it: the session's own object if it holds one already (with its changes), else a new one that
-    lazy-loads, flushes its changes and expires as any other. The ORM's loading cost more than the statement
-    on the paths that read a member on every update."""
+    """The object of the one row a `direct_select` statement finds (None for none), as Shape.take makes it. The
+    ORM's loading cost more than the statement on the paths that read a member on every update."""
     rows, _ = await execute_direct(session, statement, params)
     if not rows:
         return None
     if len(rows) > 1:
         raise MultipleResultsFound(f"{len(rows)} rows of {model.__name__} where one was expected")
-    _columns, keys, primary, manager = _loading(model)
-    row = rows[0]
-    sync = session.sync_session
-    kept = sync.identity_map.get(identity_key(model, row[primary]))
-    if kept is not None:
-        return kept
-    instance = manager.new_instance()
-    instance.__dict__.update(zip(keys, row))
-    make_transient_to_detached(instance)  # every attribute as read from the row
-    sync.add(instance)
-    return instance
+    return shape(model).take(session, rows[0])
 
 
 class Database:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, select
 from sqlalchemy.exc import MultipleResultsFound
 
-from bot.db import direct_select, load_direct
-from bot.models import Member
+from bot.db import direct_select, execute_direct, load_direct, shape, take_all
+from bot.models import Coordinator, Member
 from bot.services import members
 
 NOW = datetime(2024, 12, 13, 1, 30, tzinfo=UTC)
@@ -67,3 +67,18 @@ async def test_a_statement_that_finds_several_rows_is_refused(db):
     async with db.session() as session:
         with pytest.raises(MultipleResultsFound):
             await load_direct(session, Member, _BY_LANGUAGE, {"language": "en"})
+
+
+async def test_a_column_left_out_is_loaded_when_asked_for_and_an_outer_join_that_found_nothing_is_none(db):
+    await _add(db, 506, name="Sreymom")
+    members_and_coordinators = (shape(Member, without=("name",)), shape(Coordinator))
+    statement = (select(*members_and_coordinators[0].columns, *members_and_coordinators[1].columns, literal(7))
+                 .select_from(Member).outerjoin(Coordinator, Coordinator.telegram_id == Member.telegram_id)
+                 .where(Member.telegram_id == bindparam("telegram_id")))
+    async with db.session() as session:
+        rows, _ = await execute_direct(session, statement, {"telegram_id": 506})
+        member, coordinator, seven = take_all(session, rows[0], members_and_coordinators)
+        assert coordinator is None and seven == 7
+        assert "name" not in member.__dict__  # as a deferred column: loaded when asked for
+        await session.refresh(member, ["name"])
+        assert member.name == "Sreymom"
