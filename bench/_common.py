@@ -366,7 +366,13 @@ def run_echo_bot() -> None:
     from telegram import Update
     from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+    # BENCH_ECHO_REPLIES=k: k messages for each one (the last one the echo), as many Bot API calls as a flow
+    # of the app that makes k; the framework's own cost of those calls.
+    replies = int(os.environ.get("BENCH_ECHO_REPLIES", "1"))
+
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        for number in range(1, replies):
+            await update.message.reply_text(f"{number}/{replies} {update.message.text}")
         await update.message.reply_text(update.message.text)
 
     application = (Application.builder().token(os.environ["TELEGRAM_BOT_TOKEN"])
@@ -390,7 +396,13 @@ def run_best_echo_bot() -> None:
     from bot.http import AiohttpRequest
     from bot.runner import Runner
 
+    # BENCH_ECHO_REPLIES=k: k messages for each one (the last one the echo), as many Bot API calls as a flow
+    # of the app that makes k; the framework's own cost of those calls.
+    replies = int(os.environ.get("BENCH_ECHO_REPLIES", "1"))
+
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        for number in range(1, replies):
+            await update.message.reply_text(f"{number}/{replies} {update.message.text}")
         await update.message.reply_text(update.message.text)
 
     app_defaults = Settings(token=os.environ["TELEGRAM_BOT_TOKEN"])
