@@ -102,6 +102,12 @@ def _whole_number(value: int, language: str) -> str:
     return local_digits(format_decimal(value, locale=language), language)
 
 
+@lru_cache(maxsize=1024)
+def _day(day, pattern: str, language: str) -> str:
+    """Days come back again and again (an event's, a registration's): formatted once each."""
+    return local_digits(format_date(day, format=pattern, locale=language), language)
+
+
 @dataclass(frozen=True)
 class Translator:
     """Words and formats for one language."""
@@ -133,8 +139,7 @@ class Translator:
 
     def date(self, value: DateTime, tz: ZoneInfo, fmt: str = "long") -> str:
         """A day in the reader's language; 'short' is day first in both languages: 13/12/2024."""
-        pattern = SHORT_DATE if fmt == "short" else fmt
-        return self.digits(format_date(value.astimezone(tz).date(), format=pattern, locale=self.language))
+        return _day(value.astimezone(tz).date(), SHORT_DATE if fmt == "short" else fmt, self.language)
 
     def datetime(self, value: DateTime, tz: ZoneInfo, fmt: str | None = None) -> str:
         """A moment in the member's language: by default 'Wed, Dec 11, 2024, 17:00' (24-hour, no seconds);

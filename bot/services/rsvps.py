@@ -345,7 +345,7 @@ async def shown(session: AsyncSession, outcome: Outcome, message_id: int, drawn:
         return None
     if outcome.message_id == message_id and outcome.drawn == drawn and not outcome.redraw_pending:
         return None
-    await session.execute(_SHOWN, {"rsvp_id": outcome.rsvp_id, "shown_in": message_id, "fingerprint": drawn})
+    await execute_direct(session, _SHOWN, {"rsvp_id": outcome.rsvp_id, "shown_in": message_id, "fingerprint": drawn})
     return outcome.message_id if outcome.message_id not in (None, message_id) else None
 
 
