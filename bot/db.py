@@ -187,9 +187,17 @@ class Shape:
         kept = sync.identity_map.get(identity_key(self.model, key))
         if kept is not None:
             return kept
+        return self._adopt(sync, zip(self.keys, values))
+
+    def written(self, session: AsyncSession, values: dict):
+        """The object of a row the application has just written with these values (the others empty), in the
+        session as if read back."""
+        return self._adopt(session.sync_session, ((key, values.get(key)) for key in self.keys))
+
+    def _adopt(self, sync, values) -> object:
         instance = self._manager.new_instance()
-        instance.__dict__.update(zip(self.keys, values))
-        make_transient_to_detached(instance)  # read as the row has it; columns left out load when first read
+        instance.__dict__.update(values)
+        make_transient_to_detached(instance)  # as the row has it; columns left out load when first read
         sync.add(instance)
         return instance
 

@@ -8,10 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.db import direct_select, load_direct
+from bot.db import direct_select, execute_direct, load_direct, shape
 from bot.i18n import LANGUAGES
 from bot.models import Member
 from bot.text import clean_line, normalize_digits
@@ -49,14 +48,15 @@ async def _write(session: AsyncSession, member: Member, **values) -> None:
     if statement is None:
         statement = _UPDATES[fields] = (update(_TABLE).where(_TABLE.c.id == bindparam("member_id"))
                                         .values({name: bindparam(f"new_{name}") for name in fields}))
-    await session.execute(statement, {"member_id": member.id} | {f"new_{name}": value for name, value in values.items()})
+    await execute_direct(session, statement,
+                         {"member_id": member.id} | {f"new_{name}": value for name, value in values.items()})
     for name, value in values.items():
         set_committed_value(member, name, value)
 
 
-_ADD = insert(_TABLE).returning(_TABLE.c.id)
-# Every field of a new member's row, so that the object made of it has each one (none is left to be read).
+# Every field of a new member's row is written (those not given empty): one statement, compiled once.
 _EMPTY = {column.key: None for column in _TABLE.c if column.key != "id"}
+_ADD = insert(_TABLE).values({key: bindparam(key) for key in _EMPTY}).returning(_TABLE.c.id)
 
 
 async def start(session: AsyncSession, *, telegram_id: int, payload: str | None, now: datetime,
@@ -73,10 +73,8 @@ async def start(session: AsyncSession, *, telegram_id: int, payload: str | None,
     values = {"telegram_id": telegram_id, "language": language if language in LANGUAGES else "en",
               "step": Step.LANGUAGE, "editing": False, "receives_announcements": True, "reachable": True,
               "created_at": now, "updated_at": now, **kept}
-    member_id = (await session.execute(_ADD, values)).scalar_one()
-    member = Member(**(_EMPTY | values), id=member_id)
-    make_transient_to_detached(member)  # as if read back: the row is written
-    return member, True
+    rows, _ = await execute_direct(session, _ADD, _EMPTY | values)
+    return shape(Member).written(session, values | {"id": rows[0][0]}), True
 
 
 async def choose_language(session: AsyncSession, member: Member, language: str, now: datetime) -> None:
