@@ -1,6 +1,7 @@
 """What a member's update costs, flow by flow: N members each send one update of a flow at once, through the
 fake Bot API, measured against two echo bots in the same run (python-telegram-bot with its defaults, and the
-echo bot at its best on the app's own transport).
+echo bot at its best on the app's own transport), and against the floor of each flow: the echo bot at its best
+making as many Bot API calls per update as the flow does.
 
     python bench/flows.py --members 1000
     python bench/flows.py --members 1000 --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
