@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from telegram import ChatMember, Update
 from telegram.error import Forbidden
-from telegram.ext import Application, ChatMemberHandler, TypeHandler
+from telegram.ext import Application, ChatMemberHandler
 
 from bot import config
 from bot.context import AppContext, DuplicateUpdate, Services, describe
@@ -129,6 +129,6 @@ async def on_shutdown(application: Application) -> None:
 
 def register(app: Application) -> None:
     # Group -1 sees every update before the features do, and lets each go on to them.
-    app.add_handler(TypeHandler(Update, menus.on_first_update), group=-1)
+    app.add_handler(menus.FromWaitingCoordinator(app), group=-1)
     app.add_handler(ChatMemberHandler(chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)

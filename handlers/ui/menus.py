@@ -7,7 +7,7 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, BaseHandler
 
 from bot.context import AppContext, Services
 from bot.i18n import LANGUAGES, N_, translator
@@ -83,6 +83,24 @@ async def await_coordinators(application: Application) -> None:
     async with services.db.session() as session:
         ids = await coordinators.all_ids(session, services.settings.coordinator_ids)
     application.bot_data[_NOT_YET_SET] = set(ids)
+
+
+class FromWaitingCoordinator(BaseHandler[Update, AppContext, None]):
+    """Takes an update only from a coordinator still waiting for their menu from this process: every other
+    update goes by without a call (this handler sees every update)."""
+
+    __slots__ = ("_bot_data",)
+
+    def __init__(self, application: Application) -> None:
+        super().__init__(on_first_update)
+        self._bot_data = application.bot_data
+
+    def check_update(self, update: object) -> bool:
+        waiting = self._bot_data.get(_NOT_YET_SET)
+        if not waiting or not isinstance(update, Update):
+            return False
+        user = update.effective_user
+        return user is not None and user.id in waiting
 
 
 async def on_first_update(update: Update, context: AppContext) -> None:
