@@ -257,7 +257,7 @@ class Database:
         self._turn = asyncio.Lock() if is_sqlite(url) else None
         # Set while the current task holds the turn, so that a session opened inside another waits for none.
         self._holding: ContextVar[bool] = ContextVar(f"holding_{id(self)}", default=False)
-        # SQLite in the event loop: the session of whoever holds the turn, on a connection of its own (see _turn_session).
+        # SQLite in the event loop: the session of whoever holds the turn, on its own connection (_turn_session).
         self._turns: InLoopSession | None = None
 
     @asynccontextmanager

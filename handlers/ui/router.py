@@ -51,8 +51,8 @@ class PressRouter(BaseHandler[Update, object, object]):
         self.handlers = tuple(handlers)
         reads = [(handler, prefixes_of(handler)) for handler in self.handlers]
         every = {prefix for _, prefixes in reads if prefixes for prefix in prefixes}
-        self._by_prefix = {prefix: tuple(handler for handler, prefixes in reads if prefixes is None or prefix in prefixes)
-                           for prefix in every}
+        self._by_prefix = {prefix: tuple(handler for handler, prefixes in reads
+                                         if prefixes is None or prefix in prefixes) for prefix in every}
         self._any = tuple(handler for handler, prefixes in reads if prefixes is None)
 
     @staticmethod
