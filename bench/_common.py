@@ -361,19 +361,25 @@ class Driver:
 # --------------------------------------------------------------------------------------------
 
 
-def run_echo_bot() -> None:
-    """The reference: a bare python-telegram-bot echo bot, default settings, configured by env."""
-    from telegram import Update
-    from telegram.ext import Application, ContextTypes, MessageHandler, filters
-
-    # BENCH_ECHO_REPLIES=k: k messages for each one (the last one the echo), as many Bot API calls as a flow
-    # of the app that makes k; the framework's own cost of those calls.
+def echo_callback():
+    """The echo bots' handler: the text back. BENCH_ECHO_REPLIES=k sends k messages for each one (the last one
+    the echo): as many Bot API calls per update as a flow of the app that makes k, the framework's own cost
+    of those calls."""
     replies = int(os.environ.get("BENCH_ECHO_REPLIES", "1"))
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def echo(update, context) -> None:
         for number in range(1, replies):
             await update.message.reply_text(f"{number}/{replies} {update.message.text}")
         await update.message.reply_text(update.message.text)
+
+    return echo
+
+
+def run_echo_bot() -> None:
+    """The reference: a bare python-telegram-bot echo bot, default settings, configured by env."""
+    from telegram.ext import Application, MessageHandler, filters
+
+    echo = echo_callback()
 
     application = (Application.builder().token(os.environ["TELEGRAM_BOT_TOKEN"])
                    .base_url(os.environ["TELEGRAM_API_BASE_URL"]).build())
@@ -388,22 +394,14 @@ def run_best_echo_bot() -> None:
     import gc
     import inspect
 
-    from telegram import Update
-    from telegram.ext import Application, ContextTypes, MessageHandler, filters
+    from telegram.ext import Application, MessageHandler, filters
 
     from bot.config import Settings
     from bot.context import ALLOWED_UPDATES
     from bot.http import AiohttpRequest
     from bot.runner import Runner
 
-    # BENCH_ECHO_REPLIES=k: k messages for each one (the last one the echo), as many Bot API calls as a flow
-    # of the app that makes k; the framework's own cost of those calls.
-    replies = int(os.environ.get("BENCH_ECHO_REPLIES", "1"))
-
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        for number in range(1, replies):
-            await update.message.reply_text(f"{number}/{replies} {update.message.text}")
-        await update.message.reply_text(update.message.text)
+    echo = echo_callback()
 
     app_defaults = Settings(token=os.environ["TELEGRAM_BOT_TOKEN"])
     poll_pause = inspect.signature(Runner).parameters["poll_pause"].default

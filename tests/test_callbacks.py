@@ -13,11 +13,9 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Convers
 
 from bot.app import build_application
 from handlers.ui.callbacks import PREFIXES
-from handlers.ui.router import PressRouter
+from handlers.ui.router import PressRouter, pattern_prefixes
 from tests.conftest import make_settings
 
-# `^(?:group|grp):…` as Route.pattern writes it, or a hand-written `^grp:…`.
-_HEAD = re.compile(r"\^(?:\(\?:(?P<names>[^()]*)\)|(?P<name>(?:\\.|[\w-])+))(?=:|\$)")
 _PREFIX_OF = {name: entry.name for entry in PREFIXES.values() for name in (entry.name, entry.earlier)}
 
 
@@ -59,12 +57,10 @@ def prefix_of(pattern: object) -> tuple[str | None, str]:
     text = getattr(pattern, "pattern", pattern)
     if not isinstance(text, str):
         return None, f"no pattern to read a prefix from ({pattern!r})"
-    head = _HEAD.match(text)
-    if head is None:
+    names = pattern_prefixes(text)  # `^(?:group|grp):…` as Route.pattern writes it, or a hand-written `^grp:…`
+    if names is None:
         return None, f"{text!r} does not start with a prefix"
-    names = head.group("names").split("|") if head.group("names") is not None else [head.group("name")]
-    names = [re.sub(r"\\(.)", r"\1", name) for name in names]
-    unknown = [name for name in names if name not in _PREFIX_OF]
+    unknown = sorted(name for name in names if name not in _PREFIX_OF)
     if unknown:
         return None, f"{text!r}: {', '.join(unknown)} not in handlers.ui.callbacks.PREFIXES"
     prefixes = {_PREFIX_OF[name] for name in names}

@@ -21,18 +21,22 @@ _HEAD = re.compile(r"\^(?:\(\?:(?P<names>[^()]*)\)|(?P<name>(?:\\.|[\w-])+))(?=:
 _ESCAPE = re.compile(r"\\(.)")
 
 
-def prefixes_of(handler: CallbackQueryHandler) -> frozenset[str] | None:
-    """The callback-data prefixes a handler's pattern can match, or None if it may match any press."""
-    pattern = handler.pattern
-    if not isinstance(pattern, re.Pattern):
-        return None
-    head = _HEAD.match(pattern.pattern)
+def pattern_prefixes(text: str) -> frozenset[str] | None:
+    """The callback-data prefixes a pattern's text starts with (its written name and earlier short form), or
+    None if it does not start with plain prefixes."""
+    head = _HEAD.match(text)
     if head is None:
         return None
     names = head.group("names").split("|") if head.group("names") is not None else [head.group("name")]
     if any(not re.fullmatch(r"(?:\\.|[\w-])+", name) for name in names):
         return None
     return frozenset(_ESCAPE.sub(r"\1", name) for name in names)
+
+
+def prefixes_of(handler: CallbackQueryHandler) -> frozenset[str] | None:
+    """The callback-data prefixes a handler's pattern can match, or None if it may match any press."""
+    pattern = handler.pattern
+    return pattern_prefixes(pattern.pattern) if isinstance(pattern, re.Pattern) else None
 
 
 def _pressed(check_result: object) -> bool:
